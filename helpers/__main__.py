@@ -1,0 +1,94 @@
+"""Command line: `python -m helpers list | reproduce | data | cache` (see README)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import InvalidParameterError, SerxaiError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="notebooks, their parameters and the figures each writes")
+
+    rep = sub.add_parser("reproduce", help="execute notebooks with papermill")
+    rep.add_argument("notebooks", nargs="*", metavar="PAPER", help="default: all notebooks")
+    rep.add_argument("--profile", help="parameter file notebooks/params/<paper>.<profile>.yaml")
+    rep.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                     metavar=("KEY", "VALUE"), help="override one parameter (YAML value)")
+    rep.add_argument("--output-dir", type=Path, help="where executed notebooks go (default: notebooks/)")
+    rep.add_argument("--figures-dir", type=Path, help="where figures go (default: figures/)")
+    rep.add_argument("--no-progress", action="store_true")
+
+    data = sub.add_parser("data", help="list, fetch or check corpora")
+    data.add_argument("action", choices=["list", "fetch", "check"])
+    data.add_argument("name", nargs="?")
+    data.add_argument("--data-dir", type=Path)
+
+    cache = sub.add_parser("cache", help="feature cache: info or clear")
+    cache.add_argument("action", choices=["info", "clear"])
+    cache.add_argument("--cache-dir", type=Path)
+    return parser
+
+
+def _reproduce(args) -> int:
+    from . import reproduce
+
+    results = reproduce.run(
+        args.notebooks, profile=args.profile, overrides=dict(args.parameter),
+        output_dir=args.output_dir, figures_dir=args.figures_dir, progress=not args.no_progress,
+    )
+    failed = [r for r in results if r.status != "ok"]
+    for r in failed:
+        print(f"error: notebook {r.notebook} failed at {r.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _data(args) -> int:
+    from . import datasets, fetch
+
+    if args.action == "list":
+        for name in datasets.list_corpora():
+            print(name)
+        return 0
+    if not args.name:
+        raise InvalidParameterError(f"'data {args.action}' needs a corpus name; valid: {', '.join(datasets.list_corpora())}")
+    if args.action == "fetch":
+        fetch.fetch(args.name, data_dir=args.data_dir)
+    report = fetch.check(args.name, data_dir=args.data_dir)
+    print(report)
+    return 0 if getattr(report, "ok", True) else 1
+
+
+def _cache(args) -> int:
+    from . import cache
+
+    if args.action == "info":
+        print(cache.info(args.cache_dir))
+    else:
+        print(f"removed {cache.clear(args.cache_dir)} entries")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            from . import reproduce
+
+            print(reproduce.describe())
+            return 0
+        return {"reproduce": _reproduce, "data": _data, "cache": _cache}[args.command](args)
+    except InvalidParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except SerxaiError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

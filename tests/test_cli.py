@@ -1,0 +1,54 @@
+"""`python -m helpers`: list, and reproduce's validation before anything runs (exit code 2)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from helpers import notebooks, reproduce
+from helpers.errors import InvalidParameterError
+
+
+def cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_list_shows_notebooks_parameters_and_outputs():
+    done = cli("list")
+    assert done.returncode == 0, done.stderr
+    assert "quickstart" in done.stdout
+    assert "seed = 0" in done.stdout and "fig1_log_mel" in done.stdout and "smoke" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["reproduce", "nosuchpaper"], "unknown notebook 'nosuchpaper'; valid: quickstart"),
+        (["reproduce", "quickstart", "-p", "nosuch", "1"], "unknown parameter 'nosuch' for notebook 'quickstart'; valid: seed"),
+        (["reproduce", "quickstart", "--profile", "huge"], "has no profile 'huge'; valid: smoke"),
+    ],
+)
+def test_bad_names_give_one_line_error_and_exit_2(args, expected):
+    done = cli(*args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+
+
+def test_parameters_are_read_from_the_tagged_cell_with_comments():
+    params = notebooks.parameters("quickstart")
+    assert params["seed"].default == 0 and "seed" in params["seed"].help
+    assert list(params)[0] == "seed"
+
+
+def test_values_parse_as_yaml_scalars_and_profile_is_overridden():
+    assert [reproduce.parse_value(v) for v in ("1", "0.5", "true", "emodb")] == [1, 0.5, True, "emodb"]
+    merged = reproduce.resolve_parameters("quickstart", "smoke", {"n_voices": "3"})
+    assert merged["n_voices"] == 3 and merged["duration_s"] == 0.5
+
+
+def test_validation_happens_before_any_notebook_runs(tmp_path):
+    with pytest.raises(InvalidParameterError):
+        reproduce.run(["quickstart", "nosuch"], output_dir=tmp_path, figures_dir=tmp_path, echo=lambda *_: None)
+    assert list(tmp_path.iterdir()) == []
