@@ -77,6 +77,8 @@ class FeatureCache:
         if not self.enabled:
             return
         arrays = {"values": np.asarray(values)}
+        if arrays["values"].dtype == object:
+            raise TypeError(f"{extractor}: refusing to cache an object array (it would need pickle)")
         if columns is not None:
             arrays["columns"] = np.asarray([str(c) for c in columns], dtype=str)
         with atomic_path(self._path(extractor, key)) as tmp:

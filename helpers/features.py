@@ -1,0 +1,206 @@
+"""openSMILE features for a table of files: eGeMAPSv02 / ComParE_2016 functionals and LLDs.
+
+Every paper here starts from these numbers, so extraction is cached per file (content hash),
+parallel over files, and strict about bad input: a file that cannot be loaded or gives NaN
+features is left out and reported (`result.attrs["skipped"]`), never filled with zeros.
+Audio goes through `helpers.audio.load_audio` (mono, resampled to 16 kHz) before openSMILE.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+
+from .audio import SkipReport, load_audio
+from .cache import FeatureCache, make_key
+from .errors import AudioError, FeatureError, check_choice
+from .progress import progress
+
+FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
+LEVELS = ("functionals", "llds")
+SAMPLE_RATE = 16000
+N_FUNCTIONALS = {"eGeMAPSv02": 88, "ComParE_2016": 6373}
+
+_local = threading.local()
+
+
+def _smile(feature_set: str, level: str):
+    """One openSMILE instance per thread and configuration (instances are not shared)."""
+    import opensmile
+
+    key = (feature_set, level)
+    cache = getattr(_local, "smiles", None)
+    if cache is None:
+        cache = _local.smiles = {}
+    if key not in cache:
+        feature_level = {
+            ("eGeMAPSv02", "functionals"): opensmile.FeatureLevel.Functionals,
+            ("ComParE_2016", "functionals"): opensmile.FeatureLevel.Functionals,
+            ("eGeMAPSv02", "llds"): opensmile.FeatureLevel.LowLevelDescriptors,
+            ("ComParE_2016", "llds"): opensmile.FeatureLevel.LowLevelDescriptors,
+        }[key]
+        cache[key] = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set),
+                                     feature_level=feature_level)
+    return cache[key]
+
+
+def _version() -> str:
+    import opensmile
+
+    return f"opensmile-{opensmile.__version__}"
+
+
+def feature_names(feature_set: str = "eGeMAPSv02", level: str = "functionals") -> list[str]:
+    """Official column names, in openSMILE's order."""
+    return list(_smile(feature_set, level).feature_names)
+
+
+def functionals_of_signal(signal: np.ndarray, sr: int = SAMPLE_RATE, feature_set: str = "eGeMAPSv02") -> np.ndarray:
+    """The functional vector of one signal (already loaded and validated)."""
+    return _smile(feature_set, "functionals").process_signal(signal, sr).to_numpy(dtype=np.float64)[0]
+
+
+def llds_of_signal(signal: np.ndarray, sr: int = SAMPLE_RATE, feature_set: str = "eGeMAPSv02") -> pd.DataFrame:
+    """Frame-level descriptors with a `start_s` column (10-ms hop in both sets)."""
+    frame = _smile(feature_set, "llds").process_signal(signal, sr)
+    starts = frame.index.get_level_values("start").total_seconds()
+    return frame.reset_index(drop=True).assign(start_s=np.asarray(starts)).astype(np.float64)
+
+
+def _extract_one(path, feature_set: str, level: str, cache: FeatureCache) -> tuple[np.ndarray, list[str]]:
+    key = make_key(path, f"opensmile-{feature_set}-{level}", {"sr": SAMPLE_RATE}, _version())
+    extractor = f"opensmile-{feature_set}-{level}"
+    hit = cache.get(extractor, key)
+    if hit is not None:
+        return hit.values, hit.columns
+    signal = load_audio(path, sr=SAMPLE_RATE)
+    if level == "functionals":
+        values, columns = functionals_of_signal(signal, SAMPLE_RATE, feature_set), feature_names(feature_set)
+        if not np.all(np.isfinite(values)):
+            bad = [c for c, v in zip(columns, values) if not np.isfinite(v)]
+            raise FeatureError(f"{path}: openSMILE returned NaN/inf for {len(bad)} features ({', '.join(bad[:3])}…)")
+    else:
+        frame = llds_of_signal(signal, SAMPLE_RATE, feature_set)
+        values, columns = frame.to_numpy(), list(frame.columns)
+    cache.put(extractor, key, values, columns)
+    return values, columns
+
+
+def _paths_of(files) -> tuple[list[str], pd.Index]:
+    if isinstance(files, pd.DataFrame):
+        if "path" not in files:
+            raise ValueError("expected a DataFrame with a 'path' column (from helpers.datasets.load)")
+        return [str(p) for p in files["path"]], files.index
+    paths = [str(p) for p in files]
+    return paths, pd.RangeIndex(len(paths))
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, cache: bool | FeatureCache = True,
+            on_error: str = "skip", show_progress: bool = True) -> pd.DataFrame:
+    """Functionals for each file: DataFrame indexed like `files` (a DataFrame with `path`, or paths).
+
+    Files that fail (unreadable, silent, too short, NaN features) are dropped from the result
+    and listed in `result.attrs["skipped"]` (a SkipReport); `on_error="raise"` stops instead.
+    Threads run in parallel because openSMILE's C code releases the GIL.
+    """
+    check_choice("feature_set", feature_set, FEATURE_SETS)
+    check_choice("on_error", on_error, ("skip", "raise"))
+    paths, index = _paths_of(files)
+    store = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
+    report = SkipReport(total=len(paths))
+    rows: dict[int, np.ndarray] = {}
+    columns = feature_names(feature_set)
+
+    def work(position: int):
+        try:
+            return position, _extract_one(paths[position], feature_set, "functionals", store)[0], None
+        except (AudioError, FeatureError) as exc:
+            if on_error == "raise":
+                raise
+            return position, None, exc
+
+    n_jobs = n_jobs or default_jobs()
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        for position, values, exc in progress(pool.map(work, range(len(paths))), total=len(paths),
+                                              desc=f"openSMILE {feature_set}", enabled=show_progress):
+            if exc is None:
+                rows[position] = values
+            else:
+                report.add(paths[position], exc)
+    kept = sorted(rows)
+    result = pd.DataFrame(np.vstack([rows[i] for i in kept]) if kept else np.empty((0, len(columns))),
+                          index=index[kept], columns=columns)
+    result.attrs["skipped"] = report
+    if len(report):
+        warnings.warn(str(report), stacklevel=2)
+    return result
+
+
+def extract_llds(path, feature_set: str = "eGeMAPSv02", cache: bool | FeatureCache = True) -> pd.DataFrame:
+    """Low-level descriptors of one file (frames × descriptors + `start_s`); errors propagate."""
+    check_choice("feature_set", feature_set, FEATURE_SETS)
+    store = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
+    values, columns = _extract_one(path, feature_set, "llds", store)
+    return pd.DataFrame(values, columns=columns)
+
+
+# --- eGeMAPS feature families ------------------------------------------------------------
+# Dixit et al. 2024 (Table I) sort the 88 functionals into four categories following the
+# eGeMAPS paper (Eyben et al. 2016): Energy 15, Frequency 24, Spectral 43, Temporal 6.
+# Das et al. 2022 (Table 1) use finer groups. Both are derived from the column names below.
+
+_CATEGORY_RULES = [
+    ("Temporal", r"PeaksPerSec|SegmentsPerSec|SegmentLength"),
+    ("Energy", r"^loudness_|^shimmer|^HNR|^equivalentSoundLevel"),
+    ("Frequency", r"^F0semitone|^jitter|^F[123]frequency|^F[123]bandwidth"),
+    ("Spectral", r"alphaRatio|hammarberg|slope|spectralFlux|mfcc|logRelF0|amplitudeLogRelF0"),
+]
+_GROUP_RULES = [
+    ("loudness peaks/s", r"loudnessPeaksPerSec"),
+    ("segments/s", r"VoicedSegmentsPerSec"),
+    ("segment length", r"SegmentLength"),
+    ("pitch", r"^F0semitone"),
+    ("loudness", r"^loudness_"),
+    ("spectral flux", r"spectralFlux"),
+    ("jitter", r"^jitter"),
+    ("shimmer", r"^shimmer"),
+    ("harmonics", r"logRelF0-H1-(H2|A3)"),
+    ("F1", r"^F1"),
+    ("F2", r"^F2"),
+    ("F3", r"^F3"),
+    ("alpha ratio", r"alphaRatio"),
+    ("Hammarberg index", r"hammarberg"),
+    ("spectral slope 0-500 Hz", r"slopeU?V?0-500"),
+    ("spectral slope 500-1500 Hz", r"slopeU?V?500-1500"),
+    ("MFCC", r"mfcc"),
+    ("equivalent sound level", r"equivalentSoundLevel"),
+    ("HNR", r"^HNR"),
+]
+CATEGORIES = ("Energy", "Frequency", "Spectral", "Temporal")
+DAS_GROUPS = tuple(name for name, _ in _GROUP_RULES)
+
+
+def _first_match(name: str, rules) -> str:
+    for label, pattern in rules:
+        if re.search(pattern, name):
+            return label
+    raise KeyError(f"no family rule matches eGeMAPS feature {name!r}")
+
+
+def egemaps_families() -> pd.DataFrame:
+    """One row per eGeMAPS functional: feature, category (Dixit Table I), group (Das Table 1)."""
+    names = feature_names("eGeMAPSv02")
+    return pd.DataFrame({
+        "feature": names,
+        "category": [_first_match(n, _CATEGORY_RULES) for n in names],
+        "group": [_first_match(n, _GROUP_RULES) for n in names],
+    })
