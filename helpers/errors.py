@@ -65,3 +65,19 @@ class UnsafeArchiveError(DatasetError):
 
 class FeatureError(SerxaiError):
     """Feature extraction failed for a file."""
+
+
+class CorpusNotFoundError(DatasetError):
+    """A public corpus is not on disk yet; the message says how to fetch it."""
+
+
+class ManifestError(DatasetError):
+    """A data_manifest/*.yaml file is malformed; the message names the file and field."""
+
+
+class UnknownLabelError(DatasetError):
+    """A file carries a label code its corpus manifest does not know; the message names the file."""
+
+
+class IncompleteCorpusWarning(UserWarning):
+    """A corpus on disk has fewer (or more) files than its manifest expects, e.g. a subset."""

@@ -1,0 +1,56 @@
+"""Shared fixtures: the real-speech subset (skipped where absent) and tiny generated files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from helpers.paths import EMODB_SUBSET_DIR
+
+
+@pytest.fixture(scope="session")
+def emodb_subset_dir() -> Path:
+    """../shared/data/emodb-subset (200 real EmoDB files); users' clones do not have it."""
+    if not (EMODB_SUBSET_DIR / "wav").is_dir():
+        pytest.skip(f"EmoDB subset not found at {EMODB_SUBSET_DIR} (only beside the project's own checkout)")
+    return EMODB_SUBSET_DIR
+
+
+def sine(freq: float = 440.0, duration: float = 1.0, sr: int = 16000, amp: float = 0.5) -> np.ndarray:
+    t = np.arange(int(round(duration * sr))) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture
+def sine_wave():
+    """sine_wave(freq=440, duration=1.0, sr=16000, amp=0.5) -> float32 samples."""
+    return sine
+
+
+@pytest.fixture
+def write_wav():
+    """write_wav(path, samples, sr=16000, subtype="PCM_16") -> path (folders created)."""
+
+    def _write(path, samples, sr: int = 16000, subtype: str = "PCM_16") -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(path), np.asarray(samples), sr, subtype=subtype)
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def make_corpus(write_wav):
+    """make_corpus(root, [relative names]) -> root: a mimic corpus of tiny (0.3 s) wavs."""
+
+    def _make(root, names, sr: int = 16000) -> Path:
+        root = Path(root)
+        tone = sine(220.0, 0.3, sr, amp=0.1)
+        for name in names:
+            write_wav(root / name, tone, sr)
+        return root
+
+    return _make
