@@ -140,7 +140,7 @@ EMOTION_AROUSAL_VALENCE = {
 
 # --- Variants -----------------------------------------------------------------------------
 #
-#   cue_table      which table of shifts to use ("emotion" → EMOTION_CUES, "family" → FAMILY_CUES)
+#   cue_table      "emotion" → EMOTION_CUES, "family" → FAMILY_CUES
 #   cue_scale      scales every shift (dB and semitones linearly, multipliers geometrically)
 #   cue_window_s   None, or the length (s) of the one time window that carries the cue
 #   cue_band_hz    None, or (lo, hi): the one frequency band that carries the cue
@@ -261,7 +261,8 @@ def make_speakers(n_speakers: int = 10, seed: int = 0, variant: str = "synthetic
 def scale_cues(cues: dict, scale: float) -> dict:
     """Scale a row of shifts: additive ones linearly, multipliers geometrically."""
     return {
-        key: value**scale if key in MULTIPLIER_CUES else value * scale for key, value in cues.items()
+        key: value**scale if key in MULTIPLIER_CUES else value * scale
+        for key, value in cues.items()
     }
 
 
@@ -316,8 +317,8 @@ def band_weights(freqs_hz: np.ndarray, lo_hz: float, hi_hz: float) -> np.ndarray
 def band_limited(audio: np.ndarray, lo_hz: float, hi_hz: float, sr: int) -> np.ndarray:
     """Zero-phase band-pass by spectral masking (the mask is exactly zero outside the band)."""
     n_fft = sp_fft.next_fast_len(2 * len(audio), real=True)  # padding: no wrap-around
-    spectrum = sp_fft.rfft(audio, n_fft) * band_weights(sp_fft.rfftfreq(n_fft, 1 / sr), lo_hz, hi_hz)
-    return sp_fft.irfft(spectrum, n_fft)[: len(audio)]
+    mask = band_weights(sp_fft.rfftfreq(n_fft, 1 / sr), lo_hz, hi_hz)
+    return sp_fft.irfft(sp_fft.rfft(audio, n_fft) * mask, n_fft)[: len(audio)]
 
 
 def place_window(rng: np.random.Generator, neutral: voice.Rendering, window_s: float, sr: int):
@@ -356,7 +357,7 @@ def plant_cue(neutral, emotional, rng, sr: int, cue_window_s=None, cue_band_hz=N
 
 
 def reverb_impulse_response(rng: np.random.Generator, rt60_s: float, sr: int) -> np.ndarray:
-    """Direct path plus exponentially decaying noise (60 dB down after rt60_s), starting 5 ms later."""
+    """Direct path plus exponentially decaying noise (60 dB down after rt60_s) from 5 ms on."""
     n = int(rt60_s * sr)
     t = np.arange(n) / sr
     tail = rng.standard_normal(n) * np.exp(-6.91 * t / rt60_s) * (t >= 0.005)
@@ -399,7 +400,9 @@ def _finish(neutral, emotional, emotion, cue_rng, channel_rng, sr, cue_window_s,
         audio = apply_channel(audio, channel_rng, sr, **channel)
     peak = float(np.max(np.abs(audio)))
     if peak >= 0.99:
-        raise RuntimeError(f"synthetic utterance would clip (peak {peak:.2f}); lower REFERENCE_LEVEL_DBFS")
+        raise RuntimeError(
+            f"synthetic utterance would clip (peak {peak:.2f}); lower REFERENCE_LEVEL_DBFS"
+        )
     info.update(
         duration_s=len(audio) / sr,
         f0_mean_hz=emotional.f0_mean_hz,
@@ -411,24 +414,34 @@ def _finish(neutral, emotional, emotion, cue_rng, channel_rng, sr, cue_window_s,
 def _check_cue_options(cue_window_s, cue_band_hz, sr: int):
     if cue_window_s is not None and not (0.05 <= float(cue_window_s) <= 1.5):
         raise InvalidParameterError(
-            f"invalid cue_window {cue_window_s!r}; give a length in seconds between 0.05 and 1.5, or None"
+            f"invalid cue_window {cue_window_s!r}; "
+            "give a length in seconds between 0.05 and 1.5, or None"
         )
     if cue_band_hz is not None:
         try:
             lo, hi = (float(x) for x in cue_band_hz)
         except (TypeError, ValueError):
-            raise InvalidParameterError(f"invalid cue_band {cue_band_hz!r}; give (lo_hz, hi_hz) or None")
+            raise InvalidParameterError(
+                f"invalid cue_band {cue_band_hz!r}; give (lo_hz, hi_hz) or None"
+            )
         if not 0 < lo < hi < sr / 2:
             raise InvalidParameterError(
                 f"invalid cue_band {cue_band_hz!r}; need 0 < lo < hi < {sr / 2:g} Hz (sr/2)"
             )
 
 
+def _from_variant(option) -> bool:
+    return isinstance(option, str) and option == FROM_VARIANT
+
+
 def _resolve(variant: str, cue_window, cue_band) -> tuple:
+    """The cue window (s) and band (Hz) in force: the variant's unless overridden."""
     settings = VARIANTS[variant]
-    window = settings["cue_window_s"] if isinstance(cue_window, str) and cue_window == FROM_VARIANT else cue_window
-    band = settings["cue_band_hz"] if isinstance(cue_band, str) and cue_band == FROM_VARIANT else cue_band
-    return window, (None if band is None else tuple(float(x) for x in band))
+    window = settings["cue_window_s"] if _from_variant(cue_window) else cue_window
+    band = settings["cue_band_hz"] if _from_variant(cue_band) else cue_band
+    if isinstance(band, (list, tuple)) and len(band) == 2:
+        band = tuple(float(x) for x in band)
+    return window, band
 
 
 def cue_family(emotion: str, variant: str) -> str:
@@ -463,7 +476,8 @@ def render_utterance(
     neutral = voice.render(script, voice_settings(speaker, emotion_cues("neutral", variant)), sr)
     emotional = neutral
     if emotion != "neutral":
-        emotional = voice.render(script, voice_settings(speaker, emotion_cues(emotion, variant)), sr)
+        settings = voice_settings(speaker, emotion_cues(emotion, variant))
+        emotional = voice.render(script, settings, sr)
     audio, info = _finish(neutral, emotional, emotion, cue_rng, channel_rng, sr, cue_window_s,
                           cue_band_hz, VARIANTS[variant]["channel"], script)
     info["cue_family"] = cue_family(emotion, variant)
@@ -472,6 +486,16 @@ def render_utterance(
 
 # --- The corpus ---------------------------------------------------------------------------
 
+# One row per file. Planted values describe the emotional rendering, i.e. what is heard
+# inside the cue region (the whole file for global cues):
+#   f0_base_hz      the speaker's base F0 (before emotion shifts)
+#   f0_mean_hz      planted mean F0 over syllable nuclei (envelope-weighted, no jitter)
+#   level_dbfs      planted RMS while voicing (dBFS), speaker offset + emotion shift included
+#   syllable_rate   planted syllables per second
+#   cue_type        none (neutral) | global | time | band | time+band
+#   cue_start_s/cue_end_s, cue_lo_hz/cue_hi_hz   where a local cue was planted (else NaN)
+#   cue_family      none | mixed (all cues move) | Energy | Frequency | Spectral | Temporal
+#   channel         clean, or the channel applied (variant synthetic-channel)
 METADATA_COLUMNS = [
     "path", "relpath", "corpus", "speaker", "gender", "emotion", "take", "arousal", "valence",
     "duration_s", "sr", "f0_base_hz", "f0_mean_hz", "level_dbfs", "syllable_rate",
@@ -569,15 +593,19 @@ def generate_corpus(
     speakers = make_speakers(n_speakers, seed, variant)
     rows = []
     started = time.perf_counter()
-    bar = tqdm(total=n_speakers * takes * len(emotions), desc=variant, unit="file", disable=not progress)
+    n_files = n_speakers * takes * len(emotions)
+    bar = tqdm(total=n_files, desc=variant, unit="file", disable=not progress)
     for speaker in speakers:
         neutral_settings = voice_settings(speaker, emotion_cues("neutral", variant))
         for take in range(1, takes + 1):
-            script = voice.draw_script(_file_rng(seed, speaker_set, _STREAM_SCRIPT, speaker, take), sr)
+            script_rng = _file_rng(seed, speaker_set, _STREAM_SCRIPT, speaker, take)
+            script = voice.draw_script(script_rng, sr)
             neutral = voice.render(script, neutral_settings, sr)
             for emotion in emotions:
                 emotional_settings = voice_settings(speaker, emotion_cues(emotion, variant))
-                emotional = neutral if emotion == "neutral" else voice.render(script, emotional_settings, sr)
+                emotional = neutral
+                if emotion != "neutral":
+                    emotional = voice.render(script, emotional_settings, sr)
                 audio, info = _finish(
                     neutral, emotional, emotion,
                     _file_rng(seed, speaker_set, _STREAM_CUE, speaker, take, emotion),
@@ -607,14 +635,18 @@ def generate_corpus(
     with atomic_path(root / "metadata.csv") as tmp:
         frame.drop(columns="path").to_csv(tmp, index=False)
     if progress:
-        print(f"{variant}: wrote {len(frame)} files to {root} in {time.perf_counter() - started:.1f} s")
+        elapsed = time.perf_counter() - started
+        print(f"{variant}: wrote {len(frame)} files to {root} in {elapsed:.1f} s")
     return frame
 
 
 def load_corpus(root) -> pd.DataFrame:
     """Read root/metadata.csv with `path` made absolute relative to `root`."""
     root = Path(root).expanduser().resolve()
-    frame = pd.read_csv(root / "metadata.csv", dtype={"speaker": str, "gender": str, "emotion": str})
+    frame = pd.read_csv(
+        root / "metadata.csv", dtype={"speaker": str, "gender": str, "emotion": str},
+        float_precision="round_trip",
+    )
     frame.insert(0, "path", [str(root / rel) for rel in frame["relpath"]])
     return frame
 
@@ -657,14 +689,18 @@ def cue_table(variant: str = "synthetic", emotions=None) -> pd.DataFrame:
 
 def speaker_table(n_speakers: int = 10, seed: int = 0, variant: str = "synthetic") -> pd.DataFrame:
     """The drawn speaker parameters (one row per speaker), for notebooks to display."""
-    return pd.DataFrame([asdict(s) for s in make_speakers(n_speakers, seed, variant)]).set_index("speaker")
+    speakers = make_speakers(n_speakers, seed, variant)
+    return pd.DataFrame([asdict(s) for s in speakers]).set_index("speaker")
 
 
 if __name__ == "__main__":  # python -m helpers.synthetic [ROOT]: time the default corpus
     import sys
     import tempfile
 
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="serxai-synthetic-"))
+    if len(sys.argv) > 1:
+        target = Path(sys.argv[1])
+    else:
+        target = Path(tempfile.mkdtemp(prefix="serxai-synthetic-"))
     t0 = time.perf_counter()
     corpus = generate_corpus(target, progress=False)
     print(f"default corpus: {len(corpus)} files in {time.perf_counter() - t0:.1f} s → {target}")

@@ -143,7 +143,7 @@ def syllable_envelope(onsets, lengths, gains_db, n_samples: int, sr: int) -> np.
 
 
 def f0_contour(script, settings, onsets, lengths, n_samples: int, sr: int) -> np.ndarray:
-    """Planted F0 (Hz) per sample: linear declination plus a Gaussian accent per accented syllable."""
+    """Planted F0 (Hz) per sample: linear declination plus a Gaussian bump per accented syllable."""
     t = np.arange(n_samples) / sr
     semitones = settings.declination_semitones * (0.5 - t / script.duration_s)
     for onset, length, height in zip(onsets, lengths, script.accents):
@@ -156,7 +156,7 @@ def f0_contour(script, settings, onsets, lengths, n_samples: int, sr: int) -> np
     return settings.f0_base_hz * 2.0 ** (semitones / 12.0)
 
 
-def glottal_cycle_starts(f0_hz: np.ndarray, jitter: float, draws: np.ndarray, sr: int) -> np.ndarray:
+def glottal_cycle_starts(f0_hz: np.ndarray, jitter: float, draws: np.ndarray, sr: int):
     """Sample positions where glottal cycles begin; each period is perturbed by jitter."""
     n_samples = len(f0_hz)
     starts = [0.0]
@@ -177,7 +177,8 @@ def glottal_flow_derivative(phase: np.ndarray, open_phase=0.45, closing_phase=0.
     opening = phase < open_phase
     closing = (phase >= open_phase) & (phase < open_phase + closing_phase)
     out[opening] = np.sin(np.pi * phase[opening] / open_phase) / open_phase
-    out[closing] = -np.sin(0.5 * np.pi * (phase[closing] - open_phase) / closing_phase) / closing_phase
+    closing_phase_fraction = (phase[closing] - open_phase) / closing_phase
+    out[closing] = -np.sin(0.5 * np.pi * closing_phase_fraction) / closing_phase
     return out
 
 
