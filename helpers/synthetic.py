@@ -411,19 +411,24 @@ def _finish(neutral, emotional, emotion, cue_rng, channel_rng, sr, cue_window_s,
     return audio.astype(np.float32), info
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 def _check_cue_options(cue_window_s, cue_band_hz, sr: int):
-    if cue_window_s is not None and not (0.05 <= float(cue_window_s) <= 1.5):
+    """Reject cue options that cannot be planted (before any work)."""
+    if cue_window_s is not None and not (_is_number(cue_window_s) and 0.05 <= cue_window_s <= 1.5):
         raise InvalidParameterError(
             f"invalid cue_window {cue_window_s!r}; "
             "give a length in seconds between 0.05 and 1.5, or None"
         )
     if cue_band_hz is not None:
-        try:
-            lo, hi = (float(x) for x in cue_band_hz)
-        except (TypeError, ValueError):
+        if not (isinstance(cue_band_hz, (list, tuple)) and len(cue_band_hz) == 2
+                and all(_is_number(x) for x in cue_band_hz)):
             raise InvalidParameterError(
                 f"invalid cue_band {cue_band_hz!r}; give (lo_hz, hi_hz) or None"
             )
+        lo, hi = cue_band_hz
         if not 0 < lo < hi < sr / 2:
             raise InvalidParameterError(
                 f"invalid cue_band {cue_band_hz!r}; need 0 < lo < hi < {sr / 2:g} Hz (sr/2)"
@@ -469,6 +474,7 @@ def render_utterance(
     """
     check_choice("variant", variant, VARIANTS)
     check_choice("emotion", emotion, ALL_EMOTIONS)
+    sr = _check_count("sr", sr, 8000, 48000)
     cue_window_s, cue_band_hz = _resolve(variant, cue_window, cue_band)
     _check_cue_options(cue_window_s, cue_band_hz, sr)
     script_rng, cue_rng, channel_rng = (np.random.default_rng(s) for s in rng.integers(0, 2**63, 3))

@@ -226,6 +226,8 @@ def test_unknown_variant_is_rejected_before_any_work(call, tmp_path):
         (dict(emotions=["neutral", "joy"]), "joy"),
         (dict(cue_band=(1200, 9000)), "cue_band"),
         (dict(cue_window=-0.4), "cue_window"),
+        (dict(cue_window="0.4s"), "cue_window"),
+        (dict(cue_band=1200), "cue_band"),
         (dict(takes=0), "takes"),
         (dict(n_speakers=2.5), "n_speakers"),
     ],
