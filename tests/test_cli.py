@@ -44,8 +44,9 @@ def test_parameters_are_read_from_the_tagged_cell_with_comments():
 
 def test_values_parse_as_yaml_scalars_and_profile_is_overridden():
     assert [reproduce.parse_value(v) for v in ("1", "0.5", "true", "emodb")] == [1, 0.5, True, "emodb"]
-    merged = reproduce.resolve_parameters("quickstart", "smoke", {"n_voices": "3"})
-    assert merged["n_voices"] == 3 and merged["duration_s"] == 0.5
+    assert reproduce.resolve_parameters("quickstart", "smoke", {})["max_speakers"] == 4
+    merged = reproduce.resolve_parameters("quickstart", "smoke", {"max_speakers": "6", "dataset": "emodb"})
+    assert merged == {"max_speakers": 6, "dataset": "emodb"}
 
 
 def test_validation_happens_before_any_notebook_runs(tmp_path):

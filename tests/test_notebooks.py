@@ -60,7 +60,7 @@ def test_sync_check_catches_an_edited_copy(tmp_path):
     shutil.copy(notebooks.source_path("quickstart"), py)
     shutil.copy(notebooks.executed_path("quickstart"), ipynb)
     assert notebooks.sync_differences(py, ipynb) == []
-    py.write_text(py.read_text().replace("n_voices = 4", "n_voices = 5"))
+    py.write_text(py.read_text().replace("max_speakers = 0", "max_speakers = 2"))
     problems = notebooks.sync_differences(py, ipynb)
     assert len(problems) == 1 and "source differs" in problems[0]
     py.write_text(py.read_text() + "\n# %%\nprint('extra')\n")
