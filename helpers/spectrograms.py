@@ -64,7 +64,12 @@ class F0Track:
     voiced_probability: np.ndarray
 
     def median_hz(self) -> float:
-        return float(np.nanmedian(self.f0_hz)) if self.voiced.any() else float("nan")
+        return float(np.nanmedian(self.f0_hz[self.voiced])) if self.voiced.any() else float("nan")
+
+    def mean_hz(self) -> float:
+        """Mean over voiced frames: compares with a planted mean F0 (the median sits below it
+        when pitch accents skew the contour upwards)."""
+        return float(np.nanmean(self.f0_hz[self.voiced])) if self.voiced.any() else float("nan")
 
 
 def f0_pyin(y: np.ndarray, sr: int, fmin: float = 65.0, fmax: float = 500.0, hop_length: int | None = None,

@@ -55,3 +55,32 @@ def test_block_energy_uses_floor_blocks_and_drops_the_remainder():
     np.testing.assert_allclose(S.normalise_max(S.block_energy(y, 3)), [2 / 18, 8 / 18, 1])
     with pytest.raises(ValueError):
         S.block_energy(y[:2], 3)
+
+
+def test_pyin_recovers_the_planted_f0_of_synthetic_neutral_files(tmp_path):
+    from helpers import synthetic
+    from helpers.audio import load_audio
+
+    corpus = synthetic.generate_corpus(tmp_path, n_speakers=4, takes=2, emotions=["neutral", "sadness"], progress=False)
+    errors = []
+    # a pitch range per gender, as usual in F0 analysis (a 65 Hz floor lets pyin lock onto a
+    # sub-harmonic of a 190 Hz voice in a few frames)
+    ranges = {"male": (60.0, 250.0), "female": (120.0, 450.0)}
+    for row in corpus.itertuples():
+        track = S.f0_pyin(load_audio(row.path, sr=16000), 16000, *ranges[row.gender])
+        errors.append(track.mean_hz() / row.f0_mean_hz - 1)
+    assert max(abs(e) for e in errors) < 0.05
+    assert float(np.median(np.abs(errors))) < 0.02
+
+
+@pytest.mark.shared
+def test_cqt_of_real_emodb_speech_has_energy_in_the_voice_range(emodb_subset_dir):
+    from helpers.audio import load_audio
+
+    path = next((emodb_subset_dir / "wav").glob("03*.wav"))  # a male speaker
+    spec = S.cqt(load_audio(path, sr=S.CQT_SR), db=False)
+    fixed, n_valid = S.fixed_width(spec)
+    assert spec.shape == (96, 1 + 2 * S.CQT_SR // S.CQT_HOP) and fixed.shape == (96, 202) and n_valid == spec.shape[1]
+    freqs = S.cqt_frequencies()
+    speech_band = (freqs > 70) & (freqs < 4000)
+    assert spec[speech_band].sum() / spec.sum() > 0.8
