@@ -367,7 +367,7 @@ def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int =
     are split into equal chunks whose means are combined weighted by frame counts.
     """
     _check_batch_size(batch_size)
-    if not max_chunk_s > 0.1:
+    if not isinstance(max_chunk_s, (int, float, np.number)) or not max_chunk_s > 0.1:
         raise InvalidParameterError(f"invalid max_chunk_s {max_chunk_s!r}; expected seconds > 0.1")
     layers = _layer_indices(layer, model)
     signals = _as_signals(signals)
