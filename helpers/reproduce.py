@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ class Result:
     outputs: list[str] = field(default_factory=list)
     error: str = ""
     executed: Path | None = None
+    peak_rss_mb: float = 0.0  # largest child (kernel) resident set so far in this process
 
 
 def parse_value(text: str):
@@ -128,6 +130,7 @@ def run_one(name: str, parameters: dict, output_dir: Path, progress: bool = True
         result.status = "failed"
         result.error = f"cell {err.cell_index} ({err.ename}: {str(err.evalue)[:200]})"
     result.seconds = time.time() - start
+    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     if output.exists():
         nb = nbformat.read(output, as_version=4)
         _scrub(nb)
@@ -165,6 +168,7 @@ def summary(results: list[Result]) -> pd.DataFrame:
             "notebook": [r.notebook for r in results],
             "status": [r.status for r in results],
             "wall_s": [round(r.seconds, 1) for r in results],
+            "peak_rss_mb": [round(r.peak_rss_mb) for r in results],
             "figures": [sum(o.endswith(".png") for o in r.outputs) for r in results],
             "tables": [sum(o.endswith(".csv") for o in r.outputs) for r in results],
             "failed_at": [r.error for r in results],
