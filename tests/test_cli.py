@@ -53,3 +53,21 @@ def test_validation_happens_before_any_notebook_runs(tmp_path):
     with pytest.raises(InvalidParameterError):
         reproduce.run(["quickstart", "nosuch"], output_dir=tmp_path, figures_dir=tmp_path, echo=lambda *_: None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cache_info_and_clear_through_the_cli(tmp_path):
+    import numpy as np
+
+    from helpers.cache import FeatureCache
+
+    FeatureCache(tmp_path).put("opensmile-eGeMAPSv02-functionals", "ab" * 32, np.ones(3))
+    info = cli("cache", "info", "--cache-dir", str(tmp_path))
+    assert info.returncode == 0 and "opensmile-eGeMAPSv02-functionals: 1 entries" in info.stdout
+    cleared = cli("cache", "clear", "--cache-dir", str(tmp_path))
+    assert cleared.returncode == 0 and cleared.stdout.strip() == "removed 1 entries"
+
+
+def test_data_list_names_every_manifest():
+    done = cli("data", "list")
+    assert done.returncode == 0
+    assert done.stdout.split() == ["cafe", "cremad", "emodb", "iemocap", "ravdess", "savee", "tess"]
