@@ -1,0 +1,100 @@
+"""Envelope (Eq. 7), activation trajectory (Eq. 9), energy ratio (Eq. 10) on hand-made arrays."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import cam_analysis as ca
+
+
+def test_envelope_matches_when_block_energies_follow_the_column_sums():
+    cam = np.zeros((3, 6))
+    cam[0, :4] = [1, 2, 3, 4]
+    cam[:, 4:] = 100.0  # padding columns: must be ignored
+    signal = np.repeat(np.sqrt([0.5, 1.0, 1.5, 2.0]), 2)  # block energies 1, 2, 3, 4 (K = 2)
+    signal = np.append(signal, 9.0)  # N = 9: K = ⌊9/4⌋ = 2, the last sample is dropped
+    q, big_q, rmse = ca.envelope(cam, signal, n_valid=4)
+    np.testing.assert_allclose(q, [0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(big_q, [0.25, 0.5, 0.75, 1.0])
+    assert rmse == pytest.approx(0.0, abs=1e-12)
+
+
+def test_envelope_rmse_hand_computed():
+    cam = np.zeros((2, 5))
+    cam[1, :4] = [1, 2, 3, 4]
+    cam[:, 4] = 50.0
+    q, big_q, rmse = ca.envelope(cam, np.ones(8), n_valid=4)
+    np.testing.assert_allclose(big_q, 1.0)
+    assert rmse == pytest.approx(np.sqrt((0.75**2 + 0.5**2 + 0.25**2) / 4))
+
+
+def test_activation_trajectory_eq9():
+    freqs = np.array([100.0, 200.0, 300.0, 400.0])
+    cam = np.array([[0, 0, 1, 5, 9],
+                    [1, 0, 1, 5, 9],
+                    [0.5, 0, 1, 5, 9],
+                    [0.4, 0, 1, 5, 9]], dtype=float)
+    voiced = np.array([True, True, True, False])
+    trajectory = ca.activation_trajectory(cam, freqs, n_valid=4, columns=voiced)
+    assert trajectory.shape == (4,)  # the padding column is not part of it
+    assert trajectory[0] == pytest.approx(250.0)  # rows with ≥ 0.5 of the column max: 200, 300 Hz
+    assert np.isnan(trajectory[1])  # all-zero column
+    assert trajectory[2] == pytest.approx(250.0)  # all rows tie
+    assert np.isnan(trajectory[3])  # unvoiced
+    f0 = np.array([250.0, np.nan, 200.0, 100.0])
+    assert ca.rmse(trajectory, f0) == pytest.approx(np.sqrt((0 + 50.0**2) / 2))
+
+
+def test_energy_ratio_eq10_and_padding_excluded():
+    linear = np.array([[1.0, 2.0, 0.0], [3.0, 1.0, 0.0]])
+    linear[:, 2] = 0.0
+    mask = np.array([[10.0, 0.5, 100.0], [2.0, 1.0, 0.0]])
+    # threshold 0.1 × 100 = 10: only cell (0, 0) inside; energy 1 / (1 + 4 + 9 + 1)
+    assert ca.energy_ratio(linear, 2, mask) == pytest.approx(1 / 15)
+    assert ca.energy_ratio(linear, 2, mask, beta=0.01) == pytest.approx(11 / 15)  # threshold 1: drops (0, 1)
+    assert ca.energy_ratio(linear, 2, mask, beta=0.001) == pytest.approx(1.0)
+    assert np.isnan(ca.energy_ratio(linear, 2, np.zeros_like(mask)))
+
+
+def test_mass_inside_window():
+    cam = np.zeros((2, 12))
+    cam[0, :10] = 1.0
+    cam[1, 3:5] = 4.0
+    cam[:, 10:] = 99.0  # padding
+    # hop 100 at sr 1000: column j at 0.1 j s; window [0.3, 0.5) → columns 3, 4
+    inside, share = ca.mass_inside(cam, 10, 100, 1000, 0.3, 0.5)
+    assert inside == pytest.approx((2 + 8) / (10 + 8))  # column sums 1 outside, 5 inside
+    assert share == pytest.approx(0.2)
+
+
+def test_praat_f0_on_a_sine_and_silence():
+    sr, hop = 22050, 512
+    t = np.arange(sr) / sr
+    signal = np.concatenate([0.5 * np.sin(2 * np.pi * 200.0 * t), np.zeros(sr // 2)])
+    n_columns = 1 + len(signal) // hop
+    f0 = ca.praat_f0(signal, sr, hop, n_columns)
+    assert f0.shape == (n_columns,)
+    voiced = f0[np.isfinite(f0)]
+    assert len(voiced) > 30
+    np.testing.assert_allclose(voiced, 200.0, rtol=0.01)
+    assert np.all(np.isnan(f0[-10:]))  # the silent tail is unvoiced
+
+
+def test_octave_jumps_counts_isolated_octave_errors():
+    f0 = np.full(30, 200.0)
+    f0[10] = 400.0
+    f0[20] = 100.0
+    f0[25] = np.nan
+    assert ca.octave_jumps(f0) == 2
+    assert ca.octave_jumps(np.full(30, 200.0) * np.linspace(1, 1.3, 30)) == 0
+
+
+def test_summary_table_layout():
+    df = pd.DataFrame({"gender": ["female"] * 3 + ["male"], "emotion": ["anger", "anger", "sadness", "anger"],
+                       "value": [0.1, 0.3, 0.2, np.nan]})
+    table = ca.summary_table(df, "value", ["anger", "sadness"]).set_index(["gender", "statistic"])
+    assert table.loc[("female", "mean"), "anger"] == pytest.approx(0.2)
+    assert table.loc[("female", "range"), "anger"] == pytest.approx(0.2)
+    assert table.loc[("female", "n"), "sadness"] == 1
+    assert np.isnan(table.loc[("male", "mean"), "anger"]) and table.loc[("male", "n"), "anger"] == 0
