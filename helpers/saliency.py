@@ -1,0 +1,280 @@
+"""Nasr et al.'s saliency pipeline: preprocessing, occlusion and CRP maps, top-k time windows.
+
+Preprocessing follows the authors' code: 16 kHz, keep the first non-silent segment (pydub's
+rule: silences are stretches of ≥ 500 ms whose RMS lies more than 14 dB below the peak
+level), pad with zeros or crop to 2 s, log-Mel (n_fft 1024, window 480, hop 240, 128 mels,
+dB re the maximum) via `helpers.spectrograms.log_mel`.
+
+Windows (paper §2): the time axis is tiled into windows of 10 frames (0.15 s at hop 240)
+with hop = width; the relevance map is set to zero where it is below its mean; windows are
+ranked by summed relevance and the top k (= 5) kept. Windows are mapped to samples of the
+*trimmed* signal the model saw (the authors' code reads cues from the untrimmed file, which
+shifts every window by the trimmed lead-in; we do not copy that).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import check_choice
+from .spectrograms import log_mel
+from .zennit_compat import import_zennit
+
+SAMPLE_RATE = 16000
+HOP_LENGTH = 240
+WINDOW_FRAMES = 10  # 10 × 240 samples = 0.15 s
+OCCLUSION_BASELINES = ("min", "zero")
+TRIM_REFERENCES = ("rms", "peak")
+ON_SHORT = ("error", "all")
+
+
+# --- preprocessing -------------------------------------------------------------------------
+
+def _db(x: np.ndarray) -> np.ndarray:
+    return 20 * np.log10(np.maximum(x, 1e-10))
+
+
+def nonsilent_ranges(y: np.ndarray, sr: int = SAMPLE_RATE, below_db: float = 14.0, min_silence_s: float = 0.5,
+                     reference: str = "rms", step_s: float = 0.01) -> list[tuple[int, int]]:
+    """Non-silent (start, stop) sample ranges, pydub `detect_nonsilent` style.
+
+    A silence is any stretch covered by windows of `min_silence_s` whose RMS (dBFS) is below
+    the reference level minus `below_db`. We slide in 10-ms steps (pydub: 1 ms).
+    reference "rms": the whole signal's RMS level (pydub's `AudioSegment.dBFS`, our default);
+    "peak": the peak sample level (`max_dBFS`), as the issue describes the authors' rule. With
+    500-ms RMS windows the peak rule marks every EmoDB-subset file as silent throughout (the
+    crest factor of speech exceeds 14 dB), so it is an option, not the default.
+    """
+    check_choice("trim reference", reference, TRIM_REFERENCES)
+    y = np.asarray(y, dtype=np.float64)
+    length, step = int(round(min_silence_s * sr)), max(1, int(round(step_s * sr)))
+    if len(y) == 0:
+        raise ValueError("empty signal: nothing to trim")
+    level = np.abs(y).max() if reference == "peak" else np.sqrt(np.mean(y ** 2))
+    threshold = _db(level) - below_db
+    if len(y) < length:
+        return [(0, len(y))] if _db(np.sqrt(np.mean(y ** 2))) >= threshold else []
+    starts = np.arange(0, len(y) - length + 1, step)
+    cumulative = np.concatenate([[0.0], np.cumsum(y ** 2)])
+    rms = np.sqrt((cumulative[starts + length] - cumulative[starts]) / length)
+    silent = np.zeros(len(y), dtype=bool)
+    for start in starts[_db(rms) < threshold]:
+        silent[start:start + length] = True
+    edges = np.flatnonzero(np.diff(np.concatenate([[True], silent, [True]]).astype(int)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+@dataclass
+class Clip:
+    """One preprocessed utterance: the trimmed signal (no padding) and the model input."""
+    trimmed: np.ndarray  # the first non-silent segment, cropped to clip_s (no padding)
+    offset: int  # where `trimmed` starts in the original signal (samples)
+    padded: np.ndarray  # trimmed, zero-padded to clip_s
+    spectrogram: np.ndarray  # (n_mels, frames) log-Mel of `padded`
+    n_valid_frames: int  # frames whose start lies inside `trimmed`
+    sr: int = SAMPLE_RATE
+
+
+def preprocess(y: np.ndarray, sr: int = SAMPLE_RATE, clip_s: float = 2.0, trim: bool = True, below_db: float = 14.0,
+               min_silence_s: float = 0.5, reference: str = "rms", n_mels: int = 128, n_fft: int = 1024, win_length: int = 480,
+               hop_length: int = HOP_LENGTH) -> Clip:
+    """First non-silent segment → pad/crop to `clip_s` → log-Mel (the authors' pipeline).
+
+    A signal with no non-silent range under the rule is kept whole (documented fallback).
+    """
+    offset, stop = 0, len(y)
+    if trim:
+        ranges = nonsilent_ranges(y, sr, below_db, min_silence_s, reference)
+        if ranges:
+            offset, stop = ranges[0]
+    n = int(round(clip_s * sr))
+    trimmed = np.asarray(y[offset:min(stop, offset + n)], dtype=np.float32)
+    padded = np.zeros(n, dtype=np.float32)
+    padded[:len(trimmed)] = trimmed
+    spec = log_mel(padded, sr, n_fft=n_fft, win_length=win_length, hop_length=hop_length, n_mels=n_mels)
+    n_valid = min(spec.shape[1], int(np.ceil(len(trimmed) / hop_length)))
+    return Clip(trimmed, offset, padded, spec, n_valid, sr)
+
+
+# --- saliency maps -------------------------------------------------------------------------
+
+def _as_batch(x) -> torch.Tensor:
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    return x[:, None] if x.ndim == 3 else x
+
+
+def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None, 5), baseline: str = "min",
+                   perturbations_per_eval: int = 32) -> np.ndarray:
+    """captum Occlusion for each clip's target class → (N, n_mels, frames).
+
+    window/stride are (mel bins, frames); None = all mel bins (our default patch, a time span).
+    The authors' patch is window (1, 10) with stride (1, 3). The occluded patch is replaced by
+    the clip's minimum (silence in dB) by default (our choice); "zero" = 0 dB, the loudest value.
+    """
+    from captum.attr import Occlusion
+
+    check_choice("occlusion baseline", baseline, OCCLUSION_BASELINES)
+    x = _as_batch(x)
+    n_mels = x.shape[2]
+    shape = (1, window[0] or n_mels, window[1])
+    strides = (1, stride[0] or n_mels, stride[1])
+    base = x.amin(dim=(1, 2, 3), keepdim=True).expand_as(x).contiguous() if baseline == "min" else torch.zeros_like(x)
+    model.eval()
+    attribution = Occlusion(model).attribute(x, sliding_window_shapes=shape, strides=strides, baselines=base,
+                                             target=torch.as_tensor(np.asarray(targets), dtype=torch.long),
+                                             perturbations_per_eval=perturbations_per_eval, show_progress=False)
+    return attribution[:, 0].detach().numpy()
+
+
+def crp_maps(model, x, targets, conditions: dict | None = None, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """zennit-crp relevance (EpsilonPlusFlat + BatchNorm merged into its conv) → (maps, logits).
+
+    `conditions` restricts relevance to concepts, e.g. {"layer1.conv1": [35]} (the authors');
+    None = plain relevance of the target logit. CRP seeds relevance with the logit value, so on
+    a bias-free network each map sums to the explained logit.
+    """
+    import_zennit()
+    from crp.attribution import CondAttribution
+    from zennit.canonizers import SequentialMergeBatchNorm
+    from zennit.composites import EpsilonPlusFlat
+
+    x, targets = _as_batch(x), [int(t) for t in np.asarray(targets)]
+    model.eval()
+    attribution = CondAttribution(model, no_param_grad=True)
+    maps, logits = [], []
+    for start in range(0, len(x), batch_size):
+        batch = x[start:start + batch_size].clone().requires_grad_(True)
+        conds = [{"y": [t], **(conditions or {})} for t in targets[start:start + batch_size]]
+        composite = EpsilonPlusFlat(canonizers=[SequentialMergeBatchNorm()])
+        result = attribution(batch, conds, composite)
+        maps.append(result.heatmap.detach().numpy())
+        logits.append(result.prediction.detach().numpy())
+    return np.concatenate(maps), np.concatenate(logits)
+
+
+def conserved_fraction(maps: np.ndarray, logits: np.ndarray, targets) -> np.ndarray:
+    """Sum of each relevance map divided by the explained logit (1 = fully conserved)."""
+    explained = logits[np.arange(len(logits)), np.asarray(targets)]
+    return maps.reshape(len(maps), -1).sum(axis=1) / explained
+
+
+# --- windows -------------------------------------------------------------------------------
+
+def tile_windows(n_frames: int, width: int = WINDOW_FRAMES, hop: int | None = None) -> np.ndarray:
+    """(start, stop) frame pairs: windows of `width` every `hop` (default = width), the last one
+    clipped to `n_frames` (a shorter final window is kept, as in the authors' code)."""
+    hop = hop or width
+    if width < 1 or hop < 1 or n_frames < 1:
+        raise ValueError(f"width, hop and n_frames must be ≥ 1 (got {width}, {hop}, {n_frames})")
+    starts = np.arange(0, n_frames, hop)
+    if hop < width:  # overlapping grid: only windows that start a full width before the end
+        starts = starts[(starts + width <= n_frames) | (starts == 0)]
+    return np.stack([starts, np.minimum(starts + width, n_frames)], axis=1)
+
+
+def window_scores(relevance: np.ndarray, windows: np.ndarray, zero_below_mean: bool = True) -> np.ndarray:
+    """Summed relevance per window of a (n_mels, frames) map; below-mean values zeroed first."""
+    relevance = np.asarray(relevance, dtype=np.float64)
+    if zero_below_mean:
+        relevance = np.where(relevance >= relevance.mean(), relevance, 0.0)
+    per_frame = relevance.sum(axis=0)
+    return np.array([per_frame[a:b].sum() for a, b in windows])
+
+
+def top_k_windows(relevance: np.ndarray, k: int = 5, width: int = WINDOW_FRAMES, hop: int | None = None,
+                  n_valid_frames: int | None = None, zero_below_mean: bool = True, on_short: str = "error") -> np.ndarray:
+    """The k highest-scoring windows as (start, stop) frames, best first.
+
+    Only windows starting inside the first `n_valid_frames` (the unpadded audio) compete. With
+    hop < width, windows are chosen greedily and any window overlapping a chosen one is dropped.
+    Fewer than k candidate windows: `on_short="error"` raises; "all" returns every candidate.
+    """
+    check_choice("on_short", on_short, ON_SHORT)
+    relevance = np.asarray(relevance)
+    n_frames = relevance.shape[1] if n_valid_frames is None else min(n_valid_frames, relevance.shape[1])
+    windows = tile_windows(n_frames, width, hop)
+    if zero_below_mean:  # the mean is over the whole map the model saw
+        relevance = np.where(relevance >= relevance.mean(), relevance, 0.0)
+    scores = window_scores(relevance, windows, zero_below_mean=False)
+    order = np.argsort(-scores, kind="stable")
+    chosen: list[int] = []
+    for i in order:
+        a, b = windows[i]
+        if all(b <= windows[j][0] or a >= windows[j][1] for j in chosen):
+            chosen.append(int(i))
+        if len(chosen) == k:
+            break
+    if len(chosen) < k and on_short == "error":
+        raise ValueError(f"only {len(chosen)} non-overlapping windows of {width} frames fit in {n_frames} frames, "
+                         f"fewer than k={k}; lower k or pass on_short='all' to keep them all")
+    return windows[chosen]
+
+
+def frames_to_samples(windows: np.ndarray, hop_length: int = HOP_LENGTH, n_samples: int | None = None) -> np.ndarray:
+    """Frame windows → sample windows of the trimmed signal (frame f starts at f × hop)."""
+    samples = np.asarray(windows, dtype=np.int64) * hop_length
+    if n_samples is not None:
+        samples = np.minimum(samples, n_samples)
+    return samples
+
+
+def overlaps(windows_s: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
+    """Does each (start, stop) window in seconds overlap the interval [start_s, end_s)?"""
+    windows_s = np.asarray(windows_s, dtype=float).reshape(-1, 2)
+    return (windows_s[:, 0] < end_s) & (windows_s[:, 1] > start_s)
+
+
+# --- figure --------------------------------------------------------------------------------
+
+def plot_topk(axes, clip: Clip, maps: dict, windows: dict, hop_length: int = HOP_LENGTH, title: str = "") -> None:
+    """Spectrogram, one relevance map per method with its top-k windows, waveform with windows.
+
+    `axes`: 2 + len(maps) axes (top to bottom); `windows`: method → (start_s, end_s) array.
+    """
+    import matplotlib.pyplot as plt
+
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    seconds = clip.spectrogram.shape[1] * hop_length / clip.sr
+    extent = (0, seconds, 0, clip.spectrogram.shape[0])
+    axes[0].imshow(clip.spectrogram, origin="lower", aspect="auto", cmap="magma", extent=extent)
+    axes[0].set(ylabel="Mel bin", title=title or "log-Mel input (dB re max)")
+    for ax, (colour, (method, relevance)) in zip(axes[1:], zip(colours, maps.items())):
+        limit = np.abs(relevance).max() or 1.0
+        ax.imshow(relevance, origin="lower", aspect="auto", cmap="bwr", vmin=-limit, vmax=limit, extent=extent)
+        for rank, (a, b) in enumerate(windows[method], start=1):
+            ax.axvspan(a, b, fill=False, edgecolor=colour, lw=1.5)
+            ax.text(a, extent[3] * 0.92, str(rank), color=colour, fontsize=7)
+        ax.set(ylabel="Mel bin", title=f"{method}: relevance and top-{len(windows[method])} windows")
+    wave = axes[-1]
+    wave.plot(np.arange(len(clip.padded)) / clip.sr, clip.padded, color="0.4", lw=0.4)
+    for offset, (colour, method) in enumerate(zip(colours, maps)):
+        for a, b in windows[method]:
+            wave.axvspan(a, b, ymin=0.5 * offset, ymax=0.5 * (offset + 1), color=colour, alpha=0.3, lw=0)
+    wave.axvline(len(clip.trimmed) / clip.sr, color="k", ls=":", lw=0.8)
+    wave.set(xlabel="time in the trimmed clip (s); dotted line: start of padding", ylabel="amplitude",
+             title="waveform with the windows (upper band: " + ", lower band: ".join(maps) + ")", xlim=(0, seconds))
+
+
+def ground_truth_overlap(windows, clips, width: int = WINDOW_FRAMES, hop_length: int = HOP_LENGTH, sr: int = SAMPLE_RATE):
+    """Fraction of top-k windows overlapping the planted window, per method, with chance levels.
+
+    `windows`: utterance, method, start_s, end_s (times in the trimmed clip; random draws included as
+    method "random windows"); `clips`: utterance, planted_start_s, planted_end_s (trimmed-clip times),
+    n_valid_frames. Analytic chance = share of the clip's grid windows that overlap the planted
+    window (what a uniform random window scores on average). Returns per utterance × method rows.
+    """
+    import pandas as pd
+
+    planted = clips.set_index("utterance")
+    rows = []
+    for (clip, method), part in windows.groupby(["utterance", "method"], sort=True):
+        start, end = planted.loc[clip, ["planted_start_s", "planted_end_s"]]
+        if not np.isfinite(start):
+            continue
+        hit = overlaps(part[["start_s", "end_s"]].to_numpy(), start, end)
+        grid = frames_to_samples(tile_windows(int(planted.loc[clip, "n_valid_frames"]), width), hop_length) / sr
+        rows.append(dict(utterance=clip, method=method, fraction_overlapping=float(hit.mean()),
+                         chance=float(overlaps(grid, start, end).mean())))
+    return pd.DataFrame(rows)

@@ -1,0 +1,115 @@
+"""Trimming, occlusion on a toy model, window tiling/ranking/top-k, frame → sample mapping."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers import saliency
+from helpers.errors import InvalidParameterError
+
+
+def test_first_nonsilent_segment_is_kept(sine_wave):
+    sr = 16000
+    tone = sine_wave(220, 0.8, sr, amp=0.5)
+    y = np.concatenate([np.zeros(int(0.3 * sr)), tone, np.zeros(int(0.7 * sr)), tone, np.zeros(int(0.2 * sr))])
+    ranges = saliency.nonsilent_ranges(y, sr)
+    assert len(ranges) == 2
+    start, stop = ranges[0]
+    # pydub semantics: a silence is ≥ 0.5 s, so the leading 0.3 s is not trimmed away
+    assert start == 0 and abs(stop / sr - 1.1) < 0.03
+    clip = saliency.preprocess(y, sr, clip_s=2.0, n_mels=32)
+    assert clip.offset == 0 and len(clip.trimmed) == stop and len(clip.padded) == 2 * sr
+    assert clip.spectrogram.shape == (32, 134)
+    assert clip.n_valid_frames == int(np.ceil(stop / 240))
+
+
+def test_leading_long_silence_is_cut_and_long_clips_cropped(sine_wave):
+    sr = 16000
+    y = np.concatenate([np.zeros(sr), sine_wave(300, 3.0, sr)])
+    clip = saliency.preprocess(y, sr, clip_s=2.0, n_mels=16)
+    assert abs(clip.offset / sr - 1.0) < 0.02
+    assert len(clip.trimmed) == 2 * sr and clip.n_valid_frames == 134
+
+
+def test_silent_signal_falls_back_to_whole_and_bad_reference_is_rejected():
+    y = np.zeros(16000, dtype=np.float32)
+    y[::100] = 1e-6
+    assert saliency.preprocess(y, n_mels=8).offset == 0
+    with pytest.raises(InvalidParameterError, match="rms, peak"):
+        saliency.nonsilent_ranges(y, reference="max")
+
+
+def test_tile_windows_hop_equals_width_keeps_a_short_last_window():
+    windows = saliency.tile_windows(25, width=10)
+    assert windows.tolist() == [[0, 10], [10, 20], [20, 25]]
+    assert saliency.tile_windows(25, width=10, hop=5).tolist() == [[0, 10], [5, 15], [10, 20], [15, 25]]
+
+
+def _hand_map():
+    relevance = np.zeros((4, 60))
+    relevance[:, 30:40] = 3.0  # window 3 strongest
+    relevance[:, 10:20] = 2.0  # window 1
+    relevance[:, 50:60] = 1.5  # window 5
+    relevance[:, 0:10] = 0.1  # below the mean → zeroed
+    relevance[0, 40:50] = -5.0
+    return relevance
+
+
+def test_top_k_ranks_windows_by_summed_relevance_above_the_mean():
+    relevance = _hand_map()
+    scores = saliency.window_scores(relevance, saliency.tile_windows(60))
+    assert scores[0] == 0.0  # 0.1 < mean ≈ 0.94 → zeroed
+    assert scores[3] == 4 * 10 * 3.0
+    top = saliency.top_k_windows(relevance, k=3)
+    assert top.tolist() == [[30, 40], [10, 20], [50, 60]]
+
+
+def test_top_k_ignores_padding_frames_and_handles_short_clips():
+    relevance = _hand_map()
+    top = saliency.top_k_windows(relevance, k=2, n_valid_frames=35)
+    assert top.tolist() == [[10, 20], [30, 35]]  # 4×10×2 = 80 beats the clipped 4×5×3 = 60
+    with pytest.raises(ValueError, match="fewer than k=5"):
+        saliency.top_k_windows(relevance, k=5, n_valid_frames=25)
+    assert len(saliency.top_k_windows(relevance, k=5, n_valid_frames=25, on_short="all")) == 3
+
+
+def test_overlapping_grid_uses_greedy_non_overlap_suppression():
+    relevance = np.zeros((2, 40))
+    relevance[:, 12:18] = 1.0
+    top = saliency.top_k_windows(relevance, k=2, width=10, hop=5)
+    a, b = top.tolist()
+    assert a[0] in (10, 15) and a[0] <= 12 and a[1] >= 18 or a == [10, 20]
+    assert b[1] <= a[0] or b[0] >= a[1]
+
+
+def test_frames_map_to_trimmed_samples_and_overlap_check():
+    samples = saliency.frames_to_samples(np.array([[0, 10], [130, 134]]), hop_length=240, n_samples=31500)
+    assert samples.tolist() == [[0, 2400], [31200, 31500]]
+    seconds = samples / 16000
+    assert saliency.overlaps(seconds, 0.1, 0.5).tolist() == [True, False]
+
+
+class OneSpan(nn.Module):
+    """Logit 0 = mean of frames 20–29 (all mel bins); logit 1 = constant."""
+
+    def forward(self, x):
+        return torch.stack([x[:, 0, :, 20:30].mean(dim=(1, 2)), torch.zeros(len(x))], dim=1)
+
+
+def test_occlusion_peaks_where_the_toy_model_looks():
+    x = np.random.default_rng(0).uniform(-40, -5, (2, 1, 8, 60)).astype(np.float32)
+    maps = saliency.occlusion_maps(OneSpan(), x, [0, 0], window=(None, 10), stride=(None, 5), perturbations_per_eval=4)
+    assert maps.shape == (2, 8, 60)
+    per_frame = maps[0].sum(axis=0)
+    assert per_frame[20:30].min() > 0 and np.allclose(per_frame[:10], 0) and np.allclose(per_frame[45:], 0)
+    top = saliency.top_k_windows(maps[0], k=1)
+    assert top.tolist() == [[20, 30]]
+    one_by_one = saliency.occlusion_maps(OneSpan(), x, [0, 0], perturbations_per_eval=1)
+    np.testing.assert_allclose(maps, one_by_one, atol=1e-6)
+
+
+def test_occlusion_rejects_unknown_baseline():
+    with pytest.raises(InvalidParameterError, match="min, zero"):
+        saliency.occlusion_maps(OneSpan(), np.zeros((1, 1, 4, 30)), [0], baseline="mean")
