@@ -164,14 +164,17 @@ def plot_architecture(ax, table: pd.DataFrame, title: str = "") -> None:
     colours = {"input": "#88CCEE", "encoder": "#DDDDDD", "latent": "#CC6677",
                "decoder": "#DDDDDD", "output": "#88CCEE"}
     top = np.log2(table.units.max()) + 1
-    for _, row in table.iterrows():
-        h = (np.log2(row.units) + 1) / top * 0.9
+    heights = (np.log2(table.units.to_numpy()) + 1) / top * 0.9
+    for k, row in enumerate(table.itertuples()):
+        h = heights[k]
         ax.add_patch(mpatches.FancyBboxPatch((row.layer - 0.18, -h / 2), 0.36, h,
                                              boxstyle="round,pad=0.02", fc=colours[row.part], ec="black", lw=0.8))
         ax.text(row.layer, h / 2 + 0.07, str(row.units), ha="center", fontsize=8)
         ax.text(row.layer, -h / 2 - 0.1, f"{row.part}\n{row.activation}", ha="center", va="top", fontsize=7)
-        if row.layer:
-            ax.annotate("", (row.layer - 0.2, 0), (row.layer - 0.8, 0),
-                        arrowprops=dict(arrowstyle="->", lw=0.8))
+        if k:  # fully connected: fan lines between consecutive layers
+            for a in (-0.5, -0.25, 0.0, 0.25, 0.5):
+                for b in (-0.5, 0.0, 0.5):
+                    ax.plot([row.layer - 1 + 0.2, row.layer - 0.2], [a * heights[k - 1] * 0.9, b * h * 0.9],
+                            color="grey", lw=0.3, zorder=0)
     ax.set(xlim=(-0.6, table.layer.max() + 0.6), ylim=(-0.85, 0.65), title=title)
     ax.axis("off")
