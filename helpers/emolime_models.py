@@ -126,3 +126,289 @@ def fit_loso(X, labels, speakers, seed: int, classes=EMOTIONS, index=None) -> Lo
                          **{f"p_{c}": float(v) for c, v in zip(classes, p)}})
     predictions = pd.DataFrame(rows).set_index("row").loc[list(index)]
     return LosoModels(classes, models, predictions)
+
+
+# ---------------------------------------------------------------- one dataset, end to end
+
+
+def balanced_speakers(table: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Keep n speakers (half per gender where genders are known, first ids first); 0 = all."""
+    if not n:
+        return table
+    per_gender = table.groupby(table["gender"].fillna("unknown"))["speaker"].unique()
+    keep = []
+    for speakers in per_gender:
+        keep += sorted(speakers)[: max(1, n // len(per_gender))]
+    return table[table["speaker"].isin(keep)].reset_index(drop=True)
+
+
+@dataclass
+class DatasetRun:
+    """A corpus prepared for EmoLIME: files, cropped signals, features and LOSO models."""
+
+    name: str
+    table: pd.DataFrame  # one row per file: path, speaker, emotion, utterance, + corpus columns
+    signals: list
+    loso: dict  # model name → LosoModels
+
+    def predictor(self, model: str, speaker, featurizer: Featurizer):
+        """signals → class probabilities from the fold that held out `speaker`."""
+        return lambda signals: self.loso[model].proba_for(speaker, featurizer(signals))
+
+    def outcomes(self) -> pd.DataFrame:
+        """Per file: each model's out-of-fold prediction and whether both are correct."""
+        out = self.table[["utterance", "speaker", "emotion"]].copy()
+        for model, loso in self.loso.items():
+            out[f"pred_{model}"] = loso.predictions["predicted"].to_numpy()
+        out["correct"] = np.logical_and.reduce([out[f"pred_{m}"] == out["emotion"] for m in self.loso])
+        return out
+
+
+def load_table(name: str, data_dir=None, emotions=EMOTIONS, max_speakers: int = 0) -> pd.DataFrame:
+    """The corpus restricted to the four emotions; synthetic variants ignore `data_dir`."""
+    from . import datasets
+    from .manifest import synthetic_variants
+
+    if name in synthetic_variants():  # generated quietly in the per-user data folder
+        from .paths import data_dir as default_data_dir
+        from .synthetic import ensure_corpus
+
+        table = ensure_corpus(root=default_data_dir() / name, variant=name, seed=0, progress=False)
+        table = table[table["emotion"].isin(list(emotions))].reset_index(drop=True)
+    else:
+        table = datasets.load(name, data_dir=data_dir, emotions=list(emotions))
+    table = balanced_speakers(table, max_speakers)
+    table["utterance"] = [p.rsplit("/", 1)[-1].rsplit(".", 1)[0] for p in table["path"]]
+    return table.sort_values(["speaker", "emotion", "utterance"]).reset_index(drop=True)
+
+
+def prepare_dataset(name: str, featurizers: dict, seed: int, data_dir=None, max_speakers: int = 0,
+                    max_seconds: float = 0.0) -> DatasetRun:
+    """Load, crop, featurise and fit LOSO SVCs for every model in `featurizers`."""
+    table = load_table(name, data_dir, max_speakers=max_speakers)
+    signals = load_signals(table["path"], max_seconds=max_seconds)
+    loso = {model: fit_loso(featurize(signals), table["emotion"], table["speaker"], seed, index=table.index)
+            for model, featurize in featurizers.items()}
+    return DatasetRun(name, table, signals, loso)
+
+
+def uar_rows(run: DatasetRun) -> list[dict]:
+    from .evaluation import uar
+
+    return [{"dataset": run.name, "model": model, "uar": round(uar(l.predictions["emotion"], l.predictions["predicted"]), 4),
+             "files": len(run.table), "speakers": run.table["speaker"].nunique()} for model, l in run.loso.items()]
+
+
+def explain_rows(run: DatasetRun, rows, featurizers: dict, masks, bands: str = "mel",
+                 inversion: str = "stft", fill: str = "zero") -> pd.DataFrame:
+    """EmoLIME weights (long: one row per utterance × model × component) for table rows `rows`."""
+    from . import emolime
+
+    edges = emolime.band_edges(bands)
+    records = []
+    for i in rows:
+        row = run.table.loc[i]
+        predictors = {m: run.predictor(m, row["speaker"], f) for m, f in featurizers.items()}
+        labels = {m: run.loso[m].classes.index(row["emotion"]) for m in featurizers}
+        result = emolime.explain_signal(run.signals[i], predictors, labels, masks, bands, inversion, fill)
+        for model, exp in result.items():
+            order = {c: k + 1 for k, (c, _) in enumerate(exp.raw)}
+            for c in range(len(edges) - 1):
+                records.append(dict(dataset=run.name, model=model, utterance=row["utterance"],
+                                    speaker=row["speaker"], emotion=row["emotion"], component=c + 1,
+                                    lo_hz=round(edges[c], 1), hi_hz=round(edges[c + 1], 1),
+                                    weight=round(float(exp.weights[c]), 6), lime_order=order.get(c, 0),
+                                    intercept=round(exp.intercept, 6), r2=round(exp.score, 6),
+                                    n_dropped=exp.n_dropped))
+    return pd.DataFrame(records)
+
+
+# ---------------------------------------------------------------- Table I and the paper's claims
+
+MODELS = ("compare", "wav2vec2")
+EMOTION_CODES = {"anger": "A", "happiness": "H", "sadness": "S", "neutral": "N"}
+PAPER_DATASETS = ("EDB", "RV", "IE")  # our datasets are matched to these by position
+# Table I of the paper: (statistic, critical value, p-value as printed, null accepted?)
+PAPER_TABLE1 = {
+    ("models", "EDB"): {"A": (0.88, 0.44, "<0.01", False), "H": (0.32, 0.56, "0.32", True),
+                        "S": (0.29, 0.21, "<0.05", False), "N": (0.45, 0.36, "<0.05", False)},
+    ("models", "RV"): {"A": (0.25, 0.37, "0.22", True), "H": (0.15, 0.25, "0.35", True),
+                       "S": (0.21, 0.38, "0.39", True), "N": (0.14, 0.44, "0.65", True)},
+    ("models", "IE"): {"A": (0.77, 0.24, "<0.01", False), "H": (0.24, 0.49, "0.33", True),
+                       "S": (0.26, 0.35, "0.16", True), "N": (0.25, 0.35, "0.17", True)},
+    ("compare", "EDB vs RV"): {"A": (0.32, 0.31, "<0.05", False), "H": (0.33, 0.40, "0.10", True),
+                               "S": (0.88, 0.39, "<0.01", False), "N": (0.80, 0.42, "<0.01", False)},
+    ("compare", "EDB vs IE"): {"A": (0.22, 0.14, "<0.01", False), "H": (0.51, 0.58, "0.07", True),
+                               "S": (0.70, 0.37, "<0.01", False), "N": (0.40, 0.35, "<0.05", False)},
+    ("compare", "RV vs IE"): {"A": (0.60, 0.32, "<0.01", False), "H": (0.95, 0.44, "<0.01", False),
+                              "S": (0.44, 0.46, "0.06", True), "N": (0.30, 0.46, "0.14", True)},
+    ("wav2vec2", "EDB vs RV"): {"A": (0.52, 0.49, "<0.05", False), "H": (0.64, 0.48, "<0.05", False),
+                                "S": (0.22, 0.29, "0.17", True), "N": (1.32, 0.56, "<0.01", False)},
+    ("wav2vec2", "EDB vs IE"): {"A": (0.74, 0.43, "<0.01", False), "H": (0.34, 0.54, "0.23", True),
+                                "S": (0.18, 0.25, "0.17", True), "N": (0.87, 0.41, "<0.01", False)},
+    ("wav2vec2", "RV vs IE"): {"A": (0.22, 0.25, "0.08", True), "H": (0.68, 0.45, "<0.01", False),
+                               "S": (0.19, 0.30, "0.24", True), "N": (0.41, 0.38, "<0.05", False)},
+}
+# Example weights of the wav2vec2-SVC printed in Figs 2 (happy, 10b01Fa) and 3 (angry, 11b03Wa)
+PAPER_EXAMPLE_WEIGHTS = {
+    "happiness": (0.01, 0.10, -0.10, 0.12, 0.22, 0.12, 0.02, 0.06),
+    "anger": (0.23, 0.34, 0.10, -0.14, -0.17, 0.07, 0.13, -0.22),
+}
+
+
+def weight_matrix(weights: pd.DataFrame, dataset: str, model: str, emotion: str) -> np.ndarray:
+    """(utterances, components) weights of one cell, utterances in name order."""
+    part = weights[(weights.dataset == dataset) & (weights.model == model) & (weights.emotion == emotion)]
+    return part.pivot(index="utterance", columns="component", values="weight").sort_index().to_numpy()
+
+
+def _paper_key(family_model: str, names: list, datasets: list) -> str:
+    position = [PAPER_DATASETS[datasets.index(n)] if datasets.index(n) < 3 else "?" for n in names]
+    return position[0] if family_model == "models" else " vs ".join(position)
+
+
+def cramer_table(weights: pd.DataFrame, datasets: list, replicates: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Table I: model vs model within each dataset, dataset vs dataset within each model."""
+    from itertools import combinations
+
+    from .stats import cramer_test
+
+    plan = [("models", "compare vs wav2vec2", [d], (d, "compare"), (d, "wav2vec2")) for d in datasets]
+    plan += [(m, m, [a, b], (a, m), (b, m)) for m in MODELS for a, b in combinations(datasets, 2)]
+    rows = []
+    for family, label, names, (da, ma), (db, mb) in plan:
+        for emotion, code in EMOTION_CODES.items():
+            x, y = weight_matrix(weights, da, ma, emotion), weight_matrix(weights, db, mb, emotion)
+            if len(x) < 2 or len(y) < 2:
+                continue
+            r = cramer_test(x, y, replicates=replicates, seed=seed + len(rows))
+            paper = PAPER_TABLE1.get((family, _paper_key(family, names, datasets)), {}).get(code)
+            rows.append(dict(family="model vs model" if family == "models" else f"datasets ({label})",
+                             comparison=" vs ".join(names) if family != "models" else f"{names[0]}: {label}",
+                             emotion=code, m=r.m, n=r.n, statistic=round(r.statistic, 4),
+                             crit_value=round(r.crit_value, 4), p_value=round(r.p_value, 4), accepted=r.accepted,
+                             paper_cell=_paper_key(family, names, datasets) if paper else "",
+                             paper_statistic=paper[0] if paper else np.nan,
+                             paper_p=paper[2] if paper else "", paper_accepted=paper[3] if paper else None))
+    return pd.DataFrame(rows)
+
+
+def band_summary(weights: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± sd of each component's weight per dataset, model and emotion (Fig 4)."""
+    grouped = weights.groupby(["model", "emotion", "dataset", "component", "lo_hz", "hi_hz"])["weight"]
+    out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    return out.round({"mean": 6, "sd": 6})
+
+
+def takeaway_checks(weights: pd.DataFrame) -> list[dict]:
+    """The four Fig 4 takeaways and 'very high bands get near-zero weight', by component index.
+
+    The paper labels component k as (k-1)–k kHz, so its '<3 kHz' is components 1–3, '>3 kHz'
+    components 4–8 and '>4 kHz' components 5–8; with the authors' mel blocks these are really
+    0–1148 Hz, 1148–8000 Hz and 1689–8000 Hz.
+    """
+    mean = weights.groupby(["model", "emotion", "component"])["weight"].mean()
+    absolute = weights.assign(weight=weights.weight.abs()).groupby(["model", "emotion", "component"])["weight"].mean()
+    low, high, very_high = [1, 2, 3], [4, 5, 6, 7, 8], [5, 6, 7, 8]
+    w2v = mean.loc["wav2vec2"]
+    rows = []
+    lo_gt = {e: w2v.loc[e].loc[low].mean() > w2v.loc[e].loc[high].mean() for e in ("anger", "sadness")}
+    rows.append(dict(item="Fig 4 (i) wav2vec2: components 1–3 ('<3 kHz') weigh most for anger and sadness",
+                     paper="yes", this_run=", ".join(f"{e}: {'yes' if v else 'no'}" for e, v in lo_gt.items()),
+                     agrees="yes" if all(lo_gt.values()) else "no"))
+    arousal = {e: w2v.loc[e].loc[high].mean() for e in EMOTION_CODES}
+    ok = min(arousal["happiness"], arousal["anger"]) > max(arousal["sadness"], arousal["neutral"])
+    rows.append(dict(item="Fig 4 (ii) wav2vec2: components 4–8 ('>3 kHz') weigh more for anger/happiness than sadness/neutral",
+                     paper="yes", this_run=", ".join(f"{EMOTION_CODES[e]} {v:+.3f}" for e, v in arousal.items()),
+                     agrees="yes" if ok else "no"))
+    closer = {e: absolute.loc["compare"].loc[e].loc[very_high].mean() < absolute.loc["wav2vec2"].loc[e].loc[very_high].mean()
+              for e in ("anger", "happiness", "neutral")}
+    rows.append(dict(item="Fig 4 (iii) ComParE: components 5–8 ('>4 kHz') nearer zero than wav2vec2 (except sadness)",
+                     paper="yes", this_run=", ".join(f"{EMOTION_CODES[e]}: {'yes' if v else 'no'}" for e, v in closer.items()),
+                     agrees="yes" if all(closer.values()) else "no"))
+    top = absolute.groupby(["model", "component"]).mean()
+    near_zero = {m: top.loc[m].loc[8] < top.loc[m].mean() for m in MODELS}
+    rows.append(dict(item="§V: the highest component (8) gets near-zero weight (below the mean |weight|)",
+                     paper="yes", this_run=", ".join(f"{m}: {'yes' if v else 'no'}" for m, v in near_zero.items()),
+                     agrees="yes" if all(near_zero.values()) else "no"))
+    return rows
+
+
+def example_checks(example_weights: pd.DataFrame) -> list[dict]:
+    """Figs 2/3: wav2vec2 favours high components for happy and low for angry; ComParE more uniform."""
+    w = example_weights.set_index(["emotion", "model", "component"])["weight"].sort_index()
+    rows = []
+    for emotion, direction in (("happiness", "high"), ("anger", "low")):
+        v = w.loc[(emotion, "wav2vec2")]
+        low, high = v.loc[[1, 2, 3, 4]].mean(), v.loc[[5, 6, 7, 8]].mean()
+        favoured = "high" if high > low else "low"
+        rows.append(dict(item=f"Fig {2 if emotion == 'happiness' else 3}: wav2vec2 favours {direction} components for {emotion}",
+                         paper=direction, this_run=f"{favoured} (mean 1–4 {low:+.3f}, 5–8 {high:+.3f})",
+                         agrees="yes" if favoured == direction else "no"))
+        spread = {m: float(w.loc[(emotion, m)].std()) for m in MODELS}
+        rows.append(dict(item=f"Fig {2 if emotion == 'happiness' else 3}: ComParE weights more uniform than wav2vec2 ({emotion})",
+                         paper="yes", this_run=f"sd over components: ComParE {spread['compare']:.3f}, wav2vec2 {spread['wav2vec2']:.3f}",
+                         agrees="yes" if spread["compare"] < spread["wav2vec2"] else "no"))
+    return rows
+
+
+# ---------------------------------------------------------------- figures
+
+
+def draw_pipeline(ax) -> None:
+    """Fig 1 as boxes and arrows: audio → 8 components → masks → audio → model → LIME → weights."""
+    steps = ["audio\n(16 kHz)", "STFT, 8 spectral\ncomponents", "n on/off masks\n(p = 0.5, 1st all on)",
+             "perturbed audio\n(original phase)", "black box: SVC on\nComParE | wav2vec2",
+             "P(explained class)", "weighted ridge\n(LimeBase, α = 1)", "8 component\nweights"]
+    for i, text in enumerate(steps):
+        x = (i % 4) * 2.6
+        y = 1.6 if i < 4 else 0.0
+        ax.text(x if i < 4 else (3 - i % 4) * 2.6, y, text, ha="center", va="center", fontsize=8,
+                bbox=dict(boxstyle="round", fc="#e8f0fe" if i not in (4,) else "#fde8e8", ec="grey"))
+    from matplotlib.patches import FancyArrowPatch
+
+    def arrow(start, end):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color="black", lw=1))
+
+    for i in range(3):
+        arrow((i * 2.6 + 0.75, 1.6), (i * 2.6 + 1.85, 1.6))
+        arrow(((3 - i) * 2.6 - 0.75, 0.0), ((2 - i) * 2.6 + 0.75, 0.0))
+    arrow((7.8, 1.2), (7.8, 0.4))
+    ax.set(xlim=(-1.2, 9.0), ylim=(-0.7, 2.3))
+    ax.axis("off")
+
+
+def plot_example(ax, signal, weights, edges, title: str, sr: int = 16000) -> None:
+    """Spectrogram (dB, linear Hz up to 8 kHz) with each component shaded by its weight."""
+    import librosa
+
+    spec = librosa.amplitude_to_db(np.abs(librosa.stft(signal, n_fft=1024, hop_length=256)), ref=np.max, top_db=80)
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=1024)
+    duration = len(signal) / sr
+    ax.imshow(spec, origin="lower", aspect="auto", cmap="gray_r", extent=(0, duration, 0, freqs[-1]), vmin=-80, vmax=0)
+    scale = max(np.abs(weights).max(), 1e-9)
+    for c, w in enumerate(weights):
+        colour = "tab:green" if w > 0 else "tab:red"
+        ax.axhspan(edges[c], edges[c + 1], color=colour, alpha=0.45 * abs(w) / scale, lw=0)
+        ax.axhline(edges[c], color="black", lw=0.4)
+        ax.text(duration * 0.98, (edges[c] + edges[c + 1]) / 2, f"{w:+.2f}", ha="right", va="center", fontsize=7,
+                bbox=dict(fc="white", ec="none", alpha=0.7, pad=0.5))
+    ax.set(title=title, xlabel="time (s)", ylabel="Hz (true component edges)", ylim=(0, edges[-1]))
+    ax.set_yticks(np.round(edges).astype(int))
+
+
+def plot_band_weights(axes, summary: pd.DataFrame, datasets: list, model_titles: dict) -> None:
+    """Fig 4: rows = models, columns = emotions, mean ± sd per component, datasets as markers."""
+    markers = ["o", "s", "^", "D", "v"]
+    for r, model in enumerate(MODELS):
+        for c, emotion in enumerate(EMOTION_CODES):
+            ax = axes[r, c]
+            for k, dataset in enumerate(datasets):
+                part = summary[(summary.model == model) & (summary.emotion == emotion) & (summary.dataset == dataset)]
+                ax.errorbar(part.component + (k - 1) * 0.15, part["mean"], yerr=part["sd"].fillna(0), fmt=markers[k % 5],
+                            ms=4, capsize=2, lw=0.8, label=dataset)
+            ax.axhline(0, color="grey", lw=0.6)
+            ax.set_xticks(range(1, 9))
+            ax.set_title(f"{model_titles[model].split(' (')[0]} · {emotion}", fontsize=8)
+    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].figure.suptitle(f"mean ± sd of component weights; {model_titles['wav2vec2']}", fontsize=9)
