@@ -154,9 +154,9 @@ def perturb_griffinlim(signal, masks, sr: int = SAMPLE_RATE, n_iter: int = GRIFF
     mel = librosa.feature.melspectrogram(y=np.asarray(signal, dtype=np.float32), sr=sr, n_fft=n_fft,
                                          n_mels=n_mels, fmax=fmax)
     rows = np.repeat(masks, n_mels // n_components, axis=1)[:, :, None]  # (n, mels, 1)
-    out = librosa.feature.inverse.mel_to_audio(mel[None] * rows, sr=sr, n_fft=n_fft, fmax=fmax,
-                                               n_iter=n_iter, length=len(signal),
-                                               random_state=random_state)
+    magnitude = librosa.feature.inverse.mel_to_stft(mel[None] * rows, sr=sr, n_fft=n_fft, fmax=fmax)
+    out = librosa.griffinlim(magnitude, n_iter=n_iter, n_fft=n_fft, length=len(signal),
+                             random_state=random_state)
     return np.atleast_2d(out).astype(np.float32)
 
 

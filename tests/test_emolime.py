@@ -153,3 +153,14 @@ def test_loso_never_shares_speakers_and_predicts_every_row():
         assert model[-1].n_support_.sum() <= 16  # trained on the other 16 rows only
     proba = loso.proba_for("s1", X[:2])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_griffinlim_option_masks_mel_blocks_deterministically():
+    x = np.random.default_rng(0).normal(scale=0.1, size=8000).astype(np.float32)
+    masks = np.array([[1] * 8, [0, 0, 0, 0, 1, 1, 1, 1]])
+    y = emolime.perturbations(x, masks, inversion="griffinlim")
+    assert y.shape == (2, 8000) and np.array_equal(y, emolime.perturbations(x, masks, inversion="griffinlim"))
+    power, freqs = np.abs(np.fft.rfft(y[1])) ** 2, np.fft.rfftfreq(8000, 1 / SR)
+    assert power[freqs < 1000].mean() < 1e-3 * power[freqs > 2000].mean()  # components 1–4 end at 1689 Hz
+    with pytest.raises(InvalidParameterError, match="bands='mel'"):
+        emolime.perturbations(x, masks, bands="hz", inversion="griffinlim")
