@@ -92,7 +92,10 @@ def train(model, x_train, y_train, x_val, y_val, epochs: int = 30, batch_size: i
 
 
 def predict(model, x, batch_size: int = 64) -> np.ndarray:
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    """Softmax outputs in inference mode (a direct call: no per-model tf.function retracing)."""
+    if len(x) == 0:
+        return np.zeros((0, int(model.output.shape[-1])), dtype=np.float32)
+    return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)])
 
 
 @dataclass

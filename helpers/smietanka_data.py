@@ -122,16 +122,25 @@ def split(df: pd.DataFrame, seed: int = 0) -> pd.Series:
     return out
 
 
-def load_corpus(dataset: str, data_dir=None, seed: int = 0) -> pd.DataFrame:
-    """A corpus table. Synthetic variants are generated under <data dir>/<variant>-seed<seed>,
-    so notebooks with other seeds never regenerate each other's copy."""
+def load_corpus(dataset: str, data_dir=None, seed: int = 0, takes: int = 4) -> pd.DataFrame:
+    """A corpus table. Synthetic variants (`takes` per speaker × emotion) are generated under
+    <data dir>/<variant>-seed<seed>-takes<takes>, so notebooks with other settings never
+    regenerate each other's copy; `takes` is ignored for real corpora."""
     from . import datasets, synthetic
     from .manifest import synthetic_variants
 
     if dataset in synthetic_variants():
-        root = paths.data_dir(data_dir) / f"{dataset}-seed{seed}"
-        return synthetic.ensure_corpus(root=root, variant=dataset, seed=seed, progress=False)
+        root = paths.data_dir(data_dir) / f"{dataset}-seed{seed}-takes{takes}"
+        return synthetic.ensure_corpus(root=root, variant=dataset, seed=seed, takes=takes, progress=False)
     return datasets.load(dataset, data_dir=data_dir)
+
+
+def first_speakers(df: pd.DataFrame, per_gender: int) -> pd.DataFrame:
+    """Keep the first `per_gender` speakers (sorted ids) of each gender; 0 keeps everyone."""
+    if not per_gender:
+        return df
+    keep = df.groupby("gender").speaker.unique().apply(sorted).explode().groupby(level=0).head(int(per_gender))
+    return df[df.speaker.isin(set(keep))]
 
 
 @dataclass
