@@ -622,3 +622,17 @@ def plot_triads(ax, triad_summary: pd.DataFrame, datasets, method: str = "dae", 
     ax.set_xticks(range(len(datasets)), [dataset_label(d) for d in datasets], fontsize=7)
     ax.set(ylim=(0, 1.02), ylabel="UAR", title=title or f"{METHOD_LABELS[method]} per triad")
     ax.legend(fontsize=7, ncol=len(triads), loc="lower left")
+
+
+def rotation_table(latents: dict, emotions, reference: str = "train") -> pd.DataFrame:
+    """Procrustes angle of every dataset's class-centroid layout against the reference's,
+    over the classes both have (at least 3; fewer leave the angle undefined, row skipped)."""
+    ref_z, ref_y = latents[reference]
+    rows = []
+    for name, (z, y) in latents.items():
+        common = [e for e in emotions if (np.asarray(y) == e).any() and (np.asarray(ref_y) == e).any()]
+        if name == reference or len(common) < 3:
+            continue
+        rows.append({"dataset": name, "classes": len(common),
+                     **procrustes_angle(centroids(ref_z, ref_y, common), centroids(z, y, common))})
+    return pd.DataFrame(rows, columns=["dataset", "classes", "angle_deg", "disparity"])

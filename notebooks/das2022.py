@@ -185,6 +185,15 @@ save_table(scaling_table.round(6), PAPER, "table_scaling_transfer")
 print((scaling_table.set_index(["dataset", "method"]) * 100).round(1).to_string())
 
 # %% [markdown]
+# On the synthetic default the scaling option matters more than the choice of method. With
+# training statistics (`train`), every method falls to chance on the channel stand-in, because
+# band-limiting and noise move every functional far from where the training folds put it. With
+# per-corpus statistics, the same models score about as well on it as on the validation fold.
+# Part of the paper's transfer result may come from this step rather than from the latent
+# space. The weaker-cue stand-in (`synthetic-shifted`) loses accuracy under both options,
+# because standardising cannot restore cues that are only 0.6 times as strong.
+
+# %% [markdown]
 # ## Fig. 3: triads
 # All four pipelines are retrained on each three-emotion subset (N-S-H, N-S-A, N-H-A, S-H-A),
 # with the same folds, scaling and transfer corpora. The paper reports the best triad (N-S-A),
@@ -199,8 +208,8 @@ save_table(triad_conf.round(6), PAPER, "fig3_dae_confusions")
 
 # %%
 names = [la.triad_name(t) for t in la.TRIADS]
-fig = plt.figure(figsize=(12, 3 + 2.2 * len(names)))
-grid = fig.add_gridspec(1 + len(names), len(DATASETS) - 1, height_ratios=(1.6, *[1] * len(names)), hspace=0.9)
+fig = plt.figure(figsize=(12, 3.5 + 3 * len(names)))
+grid = fig.add_gridspec(1 + len(names), len(DATASETS) - 1, height_ratios=(1.4, *[1] * len(names)), hspace=1.1)
 la.plot_triads(fig.add_subplot(grid[0, :]), triad_summary, DATASETS, "dae",
                title="DAE mean UAR per triad, 95 % CI (every method in the CSV)")
 for r, triad in enumerate(names, start=1):
@@ -230,9 +239,10 @@ if has_dims:
     jitter = 0.05 * np.random.default_rng(seed).uniform(-1, 1, (len(train_corpus.y), 2)) if dataset.startswith("synthetic") else 0
     va = pd.DataFrame({"emotion": train_corpus.y, "valence": train_corpus.extra.valence, "arousal": train_corpus.extra.arousal})
     va[["valence_plotted", "arousal_plotted"]] = va[["valence", "arousal"]].to_numpy() + jitter
+    title = f"(a) {dataset}: labels" + (" (jittered ± 0.05)" if dataset.startswith("synthetic") else "")
     fig = plt.figure(figsize=(4.5, 4.5))
     ax = la.scatter_with_marginals(fig, fig.add_gridspec(1, 1)[0], va.valence_plotted, va.arousal_plotted, va.emotion,
-                                   la.EMOTIONS, title=f"(a) {dataset}: labels", xlabel="valence", ylabel="activation")
+                                   la.EMOTIONS, title=title, xlabel="valence", ylabel="activation")
     ax.legend(fontsize=7)
     save_figure(fig, PAPER, "fig4a_valence_activation", data=va.round(6))
 else:
@@ -267,9 +277,7 @@ if has_dims:
     corr = la.arousal_correlation(latents["train"][0], train_fold.extra.arousal.to_numpy())
     save_table(corr.round(6), PAPER, "table_latent_arousal")
     print(corr[["dim", "rho", "best"]].round(3).to_string(index=False))
-ref_layout = la.centroids(*latents["train"], la.EMOTIONS)
-rotation = pd.DataFrame([{"dataset": n, **la.procrustes_angle(ref_layout, la.centroids(z, y, la.EMOTIONS))}
-                         for n, (z, y) in latents.items() if n != "train"])
+rotation = la.rotation_table(latents, la.EMOTIONS)
 save_table(rotation.round(6), PAPER, "table_procrustes_rotation")
 print(rotation.round(2).to_string(index=False))
 
@@ -292,11 +300,13 @@ explained = []
 for name in DATASETS[1:]:
     data, pred = cv.fold.data[name], cv.fold.predictions[("dae", name)]
     tp = data.y == pred
+    if not tp.any():
+        continue
     attr, delta = la.deeplift(dae.reducer, data.X[tp], reference)
     explained.append((name, attr, delta, data.y[tp]))
 group_attr = pd.concat([la.group_attributions(a, y, families, DAS_GROUPS).assign(dataset=n)
                         for n, a, _, y in explained], ignore_index=True)
-max_gap = max(float(np.abs(d).max()) for _, a, d, _ in explained if len(d))
+max_gap = max((float(np.abs(d).max()) for _, _, d, _ in explained), default=0.0)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -331,6 +341,16 @@ agreement = la.ranking_agreement(group_attr, effects)
 save_table(agreement.round(6), PAPER, "table_ground_truth_ranking")
 save_table(importance.merge(effects, on=["emotion", "group"], how="left").round(6), PAPER, "table_group_importance")
 print(agreement[["emotion", "spearman_rho", "top_deeplift", "top_effect", "top3_overlap"]].round(2).to_string(index=False))
+
+# %% [markdown]
+# On the default run the agreement is partial. For anger, whose planted cue is mostly
+# loudness, DeepLIFT's top groups are loudness, equivalent sound level and spectral flux,
+# which are also the groups that shift most. For sadness and happiness only one of the top
+# three groups coincides. DeepLIFT puts rhythm (segments/s, loudness peaks/s) and HNR near
+# the top, whereas the largest shifts are in level, spectral flux and loudness. The 2-D
+# latent mixes all the emotions into two directions, and a per-unit explanation answers
+# "what moves this unit", not "what identifies this emotion". `table_group_importance` lists
+# both scores for every group.
 
 # %% [markdown]
 # ## Paper vs this run

@@ -176,3 +176,13 @@ def test_group_attributions_and_effect_sizes_by_hand():
         pd.DataFrame({"emotion": "anger", "group": ["g1", "g2", "g3"], "effect_size": [2.0, 1.0, 0.0]}),
         top=1)
     assert agree.iloc[0].spearman_rho == pytest.approx(1.0) and agree.iloc[0].top1_overlap == 1
+
+
+def test_rotation_table_uses_shared_classes_and_skips_too_few():
+    ref = np.array([[0.0, 0.0], [1.0, 0.2], [2.0, 1.5], [-0.5, 1.0]])
+    labels = np.array(list(la.EMOTIONS))
+    latents = {"train": (ref, labels), "turned": (rotate(ref, -45.0), labels),
+               "three": (rotate(ref[:3], 20.0), labels[:3]), "two": (ref[:2], labels[:2])}
+    table = la.rotation_table(latents, la.EMOTIONS)
+    assert table.dataset.tolist() == ["turned", "three"] and table.classes.tolist() == [4, 3]
+    assert table.angle_deg.iloc[0] == pytest.approx(45.0)
