@@ -41,25 +41,25 @@
 
 # %% tags=["parameters"]
 seed = 4  # seed of the paper, 004: numpy, random, torch, random windows, bootstrap
-dataset = "synthetic-time"  # synthetic-time = planted 0.4-s windows, synthetic, or a corpus: cremad, tess, emodb
-data_dir = None  # corpus folder, None = $SERXAI_DATA or the user cache (synthetic: a private nasr2025 folder)
-emotions = "neutral,anger,happiness,sadness"  # comma-separated labels to keep, empty = all of the corpus
-max_per_emotion = 0  # keep at most this many files per emotion (0 = all), the smoke profile uses few
+dataset = "synthetic-time"  # synthetic-time: planted 0.4-s windows, synthetic, or a corpus: cremad, tess, emodb
+data_dir = None  # corpus folder, None: $SERXAI_DATA or the user cache (synthetic: a private nasr2025 folder)
+emotions = "neutral,anger,happiness,sadness"  # comma-separated labels to keep, empty: all of the corpus
+max_per_emotion = 0  # keep at most this many files per emotion (0: all), the smoke profile uses few
 clip_s = 2.0  # pad/crop length after trimming (authors: 2 s)
 n_mels = 64  # Mel bands (authors: 128, fewer keeps the default fast)
-trim_reference = "rms"  # trimming threshold re the clip rms level = pydub dBFS, or peak = max dBFS
-split = "random"  # random = stratified split of the authors, speaker = held-out speakers
+trim_reference = "rms"  # trimming threshold re the clip rms level: pydub dBFS, or peak: max dBFS
+split = "random"  # random: stratified split of the authors, speaker: held-out speakers
 test_size = 0.3  # test fraction (authors: 0.1, 0.3 here so the planted-window statistics have enough clips)
 speaker_split_check = True  # also train on a speaker-independent split and report its accuracy
 epochs = 40  # maximum epochs (authors: 50 TESS, 100 CREMA-D)
 patience = 7  # early stopping on validation accuracy (authors: 7)
 lr = 3e-4  # AdamW learning rate (authors)
 torch_threads = 1  # fixed thread count: the same seed gives byte-identical tables
-occlusion_patch = "time"  # time = all Mel bins x 10 frames, stride 5, authors = 1 bin x 10 frames, stride 1 x 3
+occlusion_patch = "time"  # time: all Mel bins x 10 frames, stride 5, authors: 1 bin x 10 frames, stride 1 x 3
 occlusion_batch = 32  # perturbations per forward pass (captum perturbations_per_eval)
-crp_conditions = None  # None = plain class relevance, concept run of the authors: {"layer1.conv1": [35]}
+crp_conditions = None  # None: plain class relevance, concept run of the authors: {"layer1.conv1": [35]}
 k = 5  # top-k windows (authors: 5)
-window_hop = 10  # frames between window starts (10 = width, the tiling of the authors, smaller = greedy non-overlap)
+window_hop = 10  # frames between window starts (10: width, the tiling of the authors, smaller: greedy non-overlap)
 n_random = 20  # random draws of k windows for the random baseline
 checkpoint = None  # path to a released .pth of the authors (ResNetSmall state dict) to explain instead of training
 
