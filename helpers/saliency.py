@@ -251,10 +251,11 @@ def plot_topk(axes, clip: Clip, maps: dict, windows: dict, hop_length: int = HOP
     wave.plot(np.arange(len(clip.padded)) / clip.sr, clip.padded, color="0.4", lw=0.4)
     for offset, (colour, method) in enumerate(zip(colours, maps)):
         for a, b in windows[method]:
-            wave.axvspan(a, b, ymin=0.5 * offset, ymax=0.5 * (offset + 1), color=colour, alpha=0.3, lw=0)
+            low = (len(maps) - 1 - offset) / len(maps)  # first method in the top band
+            wave.axvspan(a, b, ymin=low, ymax=low + 1 / len(maps), color=colour, alpha=0.3, lw=0)
     wave.axvline(len(clip.trimmed) / clip.sr, color="k", ls=":", lw=0.8)
     wave.set(xlabel="time in the trimmed clip (s); dotted line: start of padding", ylabel="amplitude",
-             title="waveform with the windows (upper band: " + ", lower band: ".join(maps) + ")", xlim=(0, seconds))
+             title="waveform with the windows (top to bottom band: " + ", ".join(maps) + ")", xlim=(0, seconds))
 
 
 def ground_truth_overlap(windows, clips, width: int = WINDOW_FRAMES, hop_length: int = HOP_LENGTH, sr: int = SAMPLE_RATE):

@@ -234,6 +234,12 @@ print(f"{len(clip_info)} test clips explained, {len(correct)} correctly classifi
 # The first correctly classified clip of the most aroused class available (anger if present):
 # its input, both relevance maps with their ranked top-k windows, and the waveform with the
 # windows marked (occlusion in the upper band, CRP in the lower).
+#
+# Watch the occlusion map: when hiding speech behind silence *raises* the predicted logit,
+# most of the map is negative, the mean is negative, and pauses (occluding silence with
+# silence changes nothing, relevance ≈ 0) sit above the mean. The paper's ranking rule then
+# picks pauses as "salient". The rule has no notion of sign or silence; we keep it as the
+# authors' rule and let the ground-truth table below show what it costs.
 
 # %%
 showcase = correct[correct.emotion == ("anger" if "anger" in labels else labels[0])]
@@ -278,7 +284,7 @@ print(table4[table4.expected != 0].pivot_table(index=["baseline", "method", "emo
 
 # %%
 cue_names = list(ac.CUES)
-fig, axes = plt.subplots(2, len(cue_names), figsize=(2.3 * len(cue_names), 5), sharex=True)
+fig, axes = plt.subplots(2, len(cue_names), figsize=(2.4 * len(cue_names), 6.2), sharex=True)
 for r, baseline in enumerate(("random windows", "full clip")):
     for ax, cue in zip(axes[r], cue_names):
         part = table4[(table4.baseline == baseline) & (table4.cue == cue)]
@@ -290,6 +296,7 @@ for r, baseline in enumerate(("random windows", "full clip")):
         ax.set(title=f"{cue}\nvs {baseline}", xticks=range(len(labels)))
         ax.set_xticklabels(labels, rotation=45, ha="right")
 axes[0, 0].legend(fontsize=7)
+fig.tight_layout()
 save_figure(fig, PAPER, "fig_delta_f", data=table4.round(6));
 
 # %% [markdown]
@@ -354,7 +361,9 @@ save_figure(fig, PAPER, "fig_misclassified", data=show3.round(6));
 # its top-k windows that overlap the planted window, over the test clips that carry a planted
 # cue (all but neutral). Two references: the analytic chance level (the share of grid windows
 # that overlap the planted one, i.e. what a uniformly drawn window scores) and the empirical
-# random-window baseline (the `n_random` draws of k non-silent windows used for Δf).
+# random-window baseline (the `n_random` draws of k non-silent windows used for Δf). Rows
+# "correct" / "misclassified" split the clips by whether the model got them right: a model
+# that is right *because* of the planted cue should look at it more often in those clips.
 
 # %%
 if {"cue_start_s", "cue_end_s"} <= set(corpus.columns) and corpus.cue_start_s.notna().any():
@@ -362,11 +371,13 @@ if {"cue_start_s", "cue_end_s"} <= set(corpus.columns) and corpus.cue_start_s.no
     planted = clip_info.assign(planted_start_s=corpus.cue_start_s.to_numpy()[explain_i] - offsets,
                                planted_end_s=corpus.cue_end_s.to_numpy()[explain_i] - offsets,
                                n_valid_frames=[clips[i].n_valid_frames for i in explain_i])
-    per_clip = saliency.ground_truth_overlap(windows, planted)
-    ground_truth = per_clip.groupby("method")[["fraction_overlapping", "chance"]].mean().reset_index()
-    ground_truth["n_clips"] = per_clip.groupby("method").utterance.nunique().to_numpy()
+    per_clip = saliency.ground_truth_overlap(windows, planted).merge(clip_info, on="utterance")
+    per_clip["clips"] = np.where(per_clip.emotion == per_clip.predicted, "correct", "misclassified")
+    parts = [per_clip.assign(clips="all"), per_clip]
+    ground_truth = (pd.concat(parts).groupby(["clips", "method"]).agg(fraction_overlapping=("fraction_overlapping", "mean"),
+                    chance=("chance", "mean"), n_clips=("utterance", "nunique")).reset_index())
 else:
-    ground_truth = pd.DataFrame(columns=["method", "fraction_overlapping", "chance", "n_clips"])
+    ground_truth = pd.DataFrame(columns=["clips", "method", "fraction_overlapping", "chance", "n_clips"])
 save_table(ground_truth.round(4), PAPER, "table_ground_truth")
 # NBVAL_CHECK_OUTPUT
 print(ground_truth.round(3).to_string(index=False) if len(ground_truth) else f"{dataset}: no planted windows")
@@ -396,7 +407,7 @@ anger_up = [delta("anger", c) for c in ("loudness", "F0 (semitones)")]
 sad_down = [delta("sadness", c) for c in ("loudness", "F0 (semitones)")]
 mis = table3[(table3.outcome == "misclassified") & (table3.cue == "loudness") & (table3.method == "occlusion")]
 mis_loud = mis.groupby("true")["mean"].mean()
-hits = ground_truth.set_index("method")["fraction_overlapping"]
+hits = ground_truth[ground_truth.clips == "all"].set_index("method")["fraction_overlapping"]
 sal = [float(hits.get(m, np.nan)) for m in ("occlusion", "CRP", "random windows")]
 
 # %%
