@@ -44,8 +44,7 @@ def test_crp_concept_condition_changes_the_map():
     x = torch.rand(1, 1, 16, 20) * -40
     plain, _ = saliency.crp_maps(model, x, [0])
     concept, _ = saliency.crp_maps(model, x, [0], conditions={"layer1.conv1": [3]})
-    assert not np.allclose(plain, concept)
-    assert abs(concept.sum()) < abs(plain.sum()) + 1e-6 or not np.isclose(concept.sum(), plain.sum())
+    assert concept.shape == plain.shape and not np.allclose(plain, concept)
 
 
 def _authors_like_state(model):
@@ -79,13 +78,14 @@ def test_unknown_checkpoint_key_is_named():
 
 def test_training_learns_a_separable_toy_problem_and_is_deterministic():
     rng = np.random.default_rng(0)
-    y = np.repeat([0, 1], 24)
-    x = rng.normal(-40, 3, (48, 16, 20)).astype(np.float32)
-    x[y == 1, :, 5:10] += 25  # class 1 has a loud span
-    first = resnet.train(x[:40], y[:40], x[40:], y[40:], n_classes=2, epochs=15, patience=15, seed=3, lr=3e-3)
-    second = resnet.train(x[:40], y[:40], x[40:], y[40:], n_classes=2, epochs=15, patience=15, seed=3, lr=3e-3)
+    y = np.tile([0, 1], 24)  # both classes in the training and the validation part
+    x = rng.normal(-40, 3, (48, 8, 12)).astype(np.float32)
+    x[y == 1, :, 4:8] += 25  # class 1 has a loud span
+    first = resnet.train(x[:40], y[:40], x[40:], y[40:], n_classes=2, epochs=8, patience=8, seed=3, lr=3e-3)
+    second = resnet.train(x[:40], y[:40], x[40:], y[40:], n_classes=2, epochs=8, patience=8, seed=3, lr=3e-3)
     assert first.best_val_accuracy == 1.0
     assert [h["val_acc"] for h in first.history] == [h["val_acc"] for h in second.history]
+    assert sorted(set(y[40:])) == [0, 1]
     assert (resnet.predict(first.model, x[40:]).argmax(1) == y[40:]).all()
 
 
