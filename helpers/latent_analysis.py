@@ -206,11 +206,12 @@ class CVResult:
     kept_fold: int
     fold: FoldResult
     dropped: pd.DataFrame
+    folds: list = field(default_factory=list)  # every fold's FoldResult when keep_all=True
 
 
 def cross_validate(train: Corpus, transfers: dict | None = None, methods=METHODS, scaling: str = "train",
                    n_splits: int = 10, fold_mode: str = "stratified", seed: int = 0, ae_config=None,
-                   threshold: float = OUTLIER_Z, keep_fold: int | None = None) -> CVResult:
+                   threshold: float = OUTLIER_Z, keep_fold: int | None = None, keep_all: bool = False) -> CVResult:
     """K-fold CV on the training corpus; every fold's models also score the transfer corpora.
 
     Returns the per-fold scores and the full `FoldResult` of one fold (`keep_fold`, default
@@ -229,7 +230,7 @@ def cross_validate(train: Corpus, transfers: dict | None = None, methods=METHODS
     splits = folds(train, n_splits, fold_mode, seed)
     if keep_fold is None:
         keep_fold = int(np.random.default_rng(seed).integers(len(splits)))
-    rows, kept = [], None
+    rows, kept, every = [], None, []
     for k, (tr, va) in enumerate(splits):
         fold = run_fold(train.subset(tr), train.subset(va), transfers, methods, scaling,
                         seed=seed * 1000 + k, ae_config=ae_config, threshold=threshold)
@@ -239,7 +240,9 @@ def cross_validate(train: Corpus, transfers: dict | None = None, methods=METHODS
                             "kept": len(fold.data["train"].y)})
         if k == keep_fold:
             kept = fold
-    return CVResult(pd.DataFrame(rows), keep_fold, kept, pd.DataFrame(dropped))
+        if keep_all:
+            every.append(fold)
+    return CVResult(pd.DataFrame(rows), keep_fold, kept, pd.DataFrame(dropped), every)
 
 
 def summarise(scores: pd.DataFrame, metrics=("uar", "accuracy")) -> pd.DataFrame:
@@ -346,6 +349,45 @@ def deeplift(model: ae.Autoencoder, X, reference) -> tuple[np.ndarray, np.ndarra
             attrs.append(attr.detach().numpy().astype(np.float64))
             deltas.append(delta.detach().numpy().astype(np.float64))
     return np.stack(attrs, axis=2), np.stack(deltas, axis=1)
+
+
+def align_dims(layout, reference_layout) -> tuple[np.ndarray, np.ndarray]:
+    """Order and signs of one model's latent dims that best match a reference model's, judged
+    by the correlation of their class-centroid coordinates (the dims of two independently
+    trained autoencoders are arbitrary in order and sign). Returns (perm, signs) such that
+    `z[:, perm] * signs` is in the reference's orientation."""
+    import itertools
+
+    a, b = np.asarray(layout, dtype=np.float64), np.asarray(reference_layout, dtype=np.float64)
+    k = a.shape[1]
+    corr = np.corrcoef(a.T, b.T)[:k, k:]  # corr[i, j]: dim i of layout vs dim j of reference
+    corr = np.nan_to_num(corr)
+    best = max(itertools.permutations(range(k)), key=lambda p: sum(abs(corr[p[j], j]) for j in range(k)))
+    perm = np.array(best)
+    signs = np.array([1.0 if corr[perm[j], j] >= 0 else -1.0 for j in range(k)])
+    return perm, signs
+
+
+def pooled_deeplift(folds: list, reference_fold: FoldResult, emotions=EMOTIONS, dataset: str = "valid"):
+    """DeepLIFT of every fold's DAE on its own true positives of `dataset`, each against its
+    own neutral reference, with latent dims aligned to `reference_fold`'s DAE (`align_dims`
+    on training-fold class centroids). Returns a list of (fold, attributions, deltas, labels)
+    and the reference notes."""
+    ref_layout = centroids(reference_fold.embeddings[("dae", "train")], reference_fold.data["train"].y, emotions)
+    out, notes = [], []
+    for k, fold in enumerate(folds):
+        data, pred = fold.data[dataset], fold.predictions[("dae", dataset)]
+        valid = fold.data["valid"]
+        reference, note = neutral_reference(valid.X, valid.y, fold.predictions[("dae", "valid")])
+        notes.append(note)
+        tp = data.y == pred
+        if not tp.any():
+            continue
+        perm, signs = align_dims(centroids(fold.embeddings[("dae", "train")], fold.data["train"].y, emotions),
+                                 ref_layout)
+        attr, delta = deeplift(fold.models["dae"].reducer, data.X[tp], reference)
+        out.append((k, attr[:, :, perm] * signs, delta[:, perm], data.y[tp]))
+    return out, notes
 
 
 def group_attributions(attr, labels, feature_groups: pd.DataFrame, groups_order) -> pd.DataFrame:

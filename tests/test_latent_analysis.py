@@ -186,3 +186,21 @@ def test_rotation_table_uses_shared_classes_and_skips_too_few():
     table = la.rotation_table(latents, la.EMOTIONS)
     assert table.dataset.tolist() == ["turned", "three"] and table.classes.tolist() == [4, 3]
     assert table.angle_deg.iloc[0] == pytest.approx(45.0)
+
+
+def test_align_dims_undoes_a_swap_and_a_sign_flip():
+    ref = np.array([[0.0, 0.0], [1.0, 0.2], [2.0, 1.5], [-0.5, 1.0]])
+    swapped = np.column_stack([-ref[:, 1] * 2, ref[:, 0] + 1])  # dim 1 = −dim 2 of ref, dim 2 = dim 1
+    perm, signs = la.align_dims(swapped, ref)
+    assert perm.tolist() == [1, 0] and signs.tolist() == [1.0, -1.0]
+    np.testing.assert_allclose((swapped[:, perm] * signs)[:, 0], ref[:, 0] + 1)
+
+
+def test_pooled_deeplift_covers_every_fold_and_stays_complete():
+    cv = la.cross_validate(toy_corpus(shift=4.0), methods=("dae",), n_splits=3, seed=0, ae_config=FAST, keep_all=True)
+    assert len(cv.folds) == 3 and cv.fold is cv.folds[cv.kept_fold]
+    pooled, notes = la.pooled_deeplift(cv.folds, cv.fold)
+    assert len(notes) == 3 and {k for k, *_ in pooled} <= {0, 1, 2}
+    n_tp = sum(int((f.data["valid"].y == f.predictions[("dae", "valid")]).sum()) for f in cv.folds)
+    assert sum(len(y) for *_, y in pooled) == n_tp
+    assert max(float(np.abs(d).max()) for _, _, d, _ in pooled) < 1e-4
