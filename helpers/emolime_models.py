@@ -69,10 +69,11 @@ class Featurizer:
     model: object = None
     extractor: object = None
     batch_size: int = 16
+    cache: bool = True  # ComParE only: read/write the feature cache
 
     def __call__(self, signals) -> np.ndarray:
         if self.name == "compare":
-            return functionals(signals)
+            return functionals(signals, cache=self.cache)
         from .embeddings import embed_signals
 
         return embed_signals(signals, self.model, self.extractor, batch_size=self.batch_size).astype(np.float64)
