@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +44,7 @@ class Result:
     outputs: list[str] = field(default_factory=list)
     error: str = ""
     executed: Path | None = None
-    peak_rss_mb: float = 0.0  # largest child (kernel) resident set so far in this process
+    peak_rss_mb: float = 0.0  # peak resident memory of the notebook's kernel process
 
 
 def parse_value(text: str):
@@ -112,30 +112,67 @@ def _written_since(paper: str, start: float) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_file() and p.stat().st_mtime >= start - 1)
 
 
+def _children_peak_kib() -> int:
+    """Largest VmHWM (peak resident set) among this process's direct children (Linux /proc)."""
+    me, peak = str(os.getpid()), 0
+    for stat in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in stat.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
+            peak = max(peak, int(fields["VmHWM"].split()[0]))
+    return peak
+
+
+@contextlib.contextmanager
+def _kernel_memory_watch(result: "Result", interval_s: float = 0.5):
+    """Sample the kernel's peak memory while a notebook runs (0 where /proc is unavailable)."""
+    stop = threading.Event()
+
+    def watch():
+        while not stop.wait(interval_s):
+            result.peak_rss_mb = max(result.peak_rss_mb, _children_peak_kib() / 1024)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def run_one(name: str, parameters: dict, output_dir: Path, progress: bool = True) -> Result:
+    """Execute one notebook. It runs into a temporary file; only a successful run replaces
+    `<output_dir>/<name>.ipynb` (the committed copy by default). A failed run is kept as
+    `<name>.failed.ipynb` beside it for inspection."""
     import papermill
 
     result = Result(name)
     output = Path(output_dir) / f"{name}.ipynb"
     output.parent.mkdir(parents=True, exist_ok=True)
+    running = output.with_name(f".{name}.running.ipynb")
     start = time.time()
     try:
-        papermill.execute_notebook(
-            notebooks.read_source(name), str(output), parameters=parameters or None,
-            kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=progress,
-            log_output=False, request_save_on_cell_execute=False,
-        )
+        with _kernel_memory_watch(result):
+            papermill.execute_notebook(
+                notebooks.read_source(name), str(running), parameters=parameters or None,
+                kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=progress,
+                log_output=False, request_save_on_cell_execute=False,
+            )
         result.status = "ok"
     except papermill.PapermillExecutionError as err:
         result.status = "failed"
         result.error = f"cell {err.cell_index} ({err.ename}: {str(err.evalue)[:200]})"
     result.seconds = time.time() - start
-    result.peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
-    if output.exists():
-        nb = nbformat.read(output, as_version=4)
+    if running.exists():
+        target = output if result.status == "ok" else output.with_name(f"{name}.failed.ipynb")
+        nb = nbformat.read(running, as_version=4)
         _scrub(nb)
-        atomic_write_text(output, nbformat.writes(nb) + "\n")
-        result.executed = output
+        atomic_write_text(target, nbformat.writes(nb) + "\n")
+        running.unlink()
+        result.executed = target
     result.outputs = _written_since(name, start)
     return result
 

@@ -37,6 +37,8 @@ from scipy import fft as sp_fft
 from scipy import signal
 from tqdm.auto import tqdm
 
+from .progress import quiet
+
 from . import voice
 from .errors import InvalidParameterError, check_choice
 from .fileio import atomic_path, atomic_write_text
@@ -600,6 +602,7 @@ def generate_corpus(
     rows = []
     started = time.perf_counter()
     n_files = n_speakers * takes * len(emotions)
+    progress = progress and not quiet()  # silent inside notebooks run by `reproduce`
     bar = tqdm(total=n_files, desc=variant, unit="file", disable=not progress)
     for speaker in speakers:
         neutral_settings = voice_settings(speaker, emotion_cues("neutral", variant))

@@ -42,7 +42,7 @@
 seed = 1  # the paper's seed 001: models, folds and noise (the synthetic corpus itself is fixed)
 dataset = "synthetic"  # training corpus (paper: "iemocap"); e.g. "emodb"
 transfer = ["synthetic-shifted", "synthetic-channel"]  # transfer corpora (paper: savee, emodb, cafe); may be []
-data_dir = None  # corpus folder; None = $SERXAI_DATA or the per-user cache
+data_dir = None  # corpus folder (None: $SERXAI_DATA or the per-user cache)
 merge_excited = False  # IEMOCAP only: count "excited" as happiness (the paper uses "hap" only)
 scaling = "per_corpus"  # outlier rule + standardisation: "per_corpus" (paper's reading) or "train" (training folds only)
 fold_mode = "stratified"  # "stratified" (shuffled, seeded) or "speaker" (speaker-grouped folds)

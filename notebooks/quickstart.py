@@ -32,9 +32,9 @@
 # %% tags=["parameters"]
 seed = 0  # one seed for random, numpy, torch and tensorflow
 dataset = "synthetic"  # a synthetic variant or a corpus from data_manifest/ (e.g. "emodb")
-data_dir = None  # corpus folder; None = $SERXAI_DATA or the per-user cache
-max_speakers = 0  # analyse only this many speakers (0 = all); the smoke profile uses 4
-example_speaker = None  # speaker shown in the listening/spectrogram cells (None = first)
+data_dir = None  # corpus folder (None: $SERXAI_DATA or the per-user cache)
+max_speakers = 0  # analyse only this many speakers (0: all of them); the smoke profile uses 4
+example_speaker = None  # speaker shown in the listening and spectrogram cells (None: the first)
 
 # %%
 import matplotlib.pyplot as plt

@@ -100,3 +100,32 @@ def test_smoke_run_passes_nbval_and_is_reproducible(name, tmp_path):
 def test_committed_notebook_passes_nbval(name, tmp_path):
     done = run_nbval(NOTEBOOKS_DIR / f"{name}.ipynb", tmp_path, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_papermill_can_parse_every_parameter(name):
+    """papermill parses the parameters cell with a regex of its own; a comment it cannot read
+    makes it warn 'Unable to parse line' and treat overrides as unknown parameters."""
+    from papermill.translators import PythonTranslator
+
+    parsed = {p.name for p in PythonTranslator.inspect(notebooks.parameters_cell(notebooks.read_source(name)))}
+    assert parsed == set(notebooks.parameters(name))
+
+
+def test_a_failed_run_never_replaces_the_executed_notebook(tmp_path, monkeypatch):
+    import nbformat
+    import papermill
+
+    target = tmp_path / "quickstart.ipynb"
+    target.write_text("committed copy")
+
+    def failing(nb, output, **kwargs):
+        nbformat.write(nbformat.v4.new_notebook(), output)
+        raise papermill.PapermillExecutionError(3, 1, "x = 1", "ValueError", "boom", [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", failing)
+    result = reproduce.run_one("quickstart", {}, tmp_path, progress=False)
+    assert result.status == "failed" and result.error.startswith("cell 3 (ValueError: boom")
+    assert target.read_text() == "committed copy"
+    assert result.executed == tmp_path / "quickstart.failed.ipynb" and result.executed.exists()
+    assert not list(tmp_path.glob(".*running*"))
