@@ -419,9 +419,9 @@ rows = [
     dict(item="test accuracy, CREMA-D / TESS (random split)", paper="0.63 / ≈0.99", this_run=f"{test_accuracy:.2f}", agrees="n/a",
          note=f"{dataset}, {len(labels)} classes (chance {1 / len(labels):.2f}); different data, not comparable"),
     dict(item="anger: Δf loudness, F0 vs random windows", paper="positive", this_run=", ".join(map(fmt, anger_up)),
-         agrees=yes_no(all(v > 0 for v in anger_up), anger_up), note="mean over both methods, correct test clips"),
+         agrees=yes_no(all(v > 0 for v in anger_up), anger_up), note="sign of the mean over both methods and correct test clips; see table4 for CIs"),
     dict(item="sadness: Δf loudness, F0 vs random windows", paper="negative", this_run=", ".join(map(fmt, sad_down)),
-         agrees=yes_no(all(v < 0 for v in sad_down), sad_down), note="mean over both methods, correct test clips"),
+         agrees=yes_no(all(v < 0 for v in sad_down), sad_down), note="sign of the mean over both methods and correct test clips; see table4 for CIs"),
     dict(item="misclassified clips: salient loudness of true anger vs true sadness", paper="about equal (angry ≈ sad)",
          this_run=f"{mis_loud.get('anger', np.nan):.3f} vs {mis_loud.get('sadness', np.nan):.3f}", agrees=yes_no(
              abs(mis_loud.get("anger", np.nan) - mis_loud.get("sadness", np.nan)) < 0.25 * mis_loud.mean(), mis_loud.reindex(["anger", "sadness"])),
