@@ -86,7 +86,7 @@ corpus = smietanka_data.select_emodb(smietanka_data.load_corpus(dataset, data_di
 corpus = smietanka_data.first_speakers(corpus, max_speakers).sort_values("path").reset_index(drop=True)
 ours = smietanka_data.distribution(corpus)
 table1 = smietanka_data.compare_table1(ours)
-save_table(table1, PAPER, "table1_distribution")
+_ = save_table(table1, PAPER, "table1_distribution")
 
 # %%
 # NBVAL_CHECK_OUTPUT
