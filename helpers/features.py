@@ -60,14 +60,27 @@ def feature_names(feature_set: str = "eGeMAPSv02", level: str = "functionals") -
     return list(_smile(feature_set, level).feature_names)
 
 
+_INT16_MAX = 32767 / 32768
+
+
+def _as_opensmile_input(signal: np.ndarray) -> np.ndarray:
+    """opensmile-python converts floats with `x * 32768 → int16`, so samples beyond ±1 would
+    wrap around to the opposite sign. Clip them instead (a perturbed or amplified signal)."""
+    signal = np.asarray(signal, dtype=np.float32)
+    if np.abs(signal).max(initial=0.0) > _INT16_MAX:
+        signal = np.clip(signal, -1.0, _INT16_MAX)
+    return signal
+
+
 def functionals_of_signal(signal: np.ndarray, sr: int = SAMPLE_RATE, feature_set: str = "eGeMAPSv02") -> np.ndarray:
     """The functional vector of one signal (already loaded and validated)."""
+    signal = _as_opensmile_input(signal)
     return _smile(feature_set, "functionals").process_signal(signal, sr).to_numpy(dtype=np.float64)[0]
 
 
 def llds_of_signal(signal: np.ndarray, sr: int = SAMPLE_RATE, feature_set: str = "eGeMAPSv02") -> pd.DataFrame:
     """Frame-level descriptors with a `start_s` column (10-ms hop in both sets)."""
-    frame = _smile(feature_set, "llds").process_signal(signal, sr)
+    frame = _smile(feature_set, "llds").process_signal(_as_opensmile_input(signal), sr)
     starts = frame.index.get_level_values("start").total_seconds()
     return frame.reset_index(drop=True).assign(start_s=np.asarray(starts)).astype(np.float64)
 

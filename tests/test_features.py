@@ -141,3 +141,13 @@ def test_egemaps_on_real_emodb_speech(emodb_subset_dir, store):
     assert result.shape == (6, 88) and np.isfinite(result.to_numpy()).all()
     f0 = result["F0semitoneFrom27.5Hz_sma3nz_amean"]
     assert ((f0 > 15) & (f0 < 50)).all(), "speech F0 lies between ~65 Hz and ~500 Hz"
+
+
+def test_samples_beyond_full_scale_are_clipped_not_wrapped():
+    rng = np.random.default_rng(0)
+    voice = harmonic_voice(150.0, 1.0, 16000, rng)
+    loud = voice * (1.2 / np.abs(voice).max())  # peaks at 1.2: would wrap to negative in int16
+    clipped = np.clip(loud, -1.0, 32767 / 32768)
+    np.testing.assert_array_equal(features.functionals_of_signal(loud), features.functionals_of_signal(clipped))
+    level = list(features.feature_names()).index("equivalentSoundLevel_dBp")
+    assert features.functionals_of_signal(loud)[level] > features.functionals_of_signal(voice)[level]
