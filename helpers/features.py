@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +17,20 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from .errors import FeatureError
+
+if "tensorflow" in sys.modules and "opensmile" not in sys.modules:
+    # Seen here: openSMILE's native library loaded after TensorFlow's corrupts the heap
+    # ("malloc(): invalid size", then abort) on the first extraction. Refuse with a fix instead.
+    raise FeatureError(
+        "openSMILE must be loaded before TensorFlow in one process: put `import opensmile` "
+        "(or `from helpers import features`) above `import tensorflow` / `import keras`."
+    )
+import opensmile  # noqa: E402  (loaded now, so a later TensorFlow import is safe)
+
 from .audio import SkipReport, load_audio
 from .cache import FeatureCache, make_key
-from .errors import AudioError, FeatureError, check_choice
+from .errors import AudioError, check_choice
 from .progress import progress
 
 FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
@@ -31,8 +43,6 @@ _local = threading.local()
 
 def _smile(feature_set: str, level: str):
     """One openSMILE instance per thread and configuration (instances are not shared)."""
-    import opensmile
-
     key = (feature_set, level)
     cache = getattr(_local, "smiles", None)
     if cache is None:
@@ -50,8 +60,6 @@ def _smile(feature_set: str, level: str):
 
 
 def _version() -> str:
-    import opensmile
-
     return f"opensmile-{opensmile.__version__}"
 
 

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# openSMILE's native library must be loaded before TensorFlow's (the other order corrupts the
+# heap and aborts on the first extraction); some test modules import keras at collection.
+import opensmile  # noqa: F401, I001
+
 import numpy as np
 import pytest
 import soundfile as sf

@@ -151,3 +151,17 @@ def test_samples_beyond_full_scale_are_clipped_not_wrapped():
     np.testing.assert_array_equal(features.functionals_of_signal(loud), features.functionals_of_signal(clipped))
     level = list(features.feature_names()).index("equivalentSoundLevel_dBp")
     assert features.functionals_of_signal(loud)[level] > features.functionals_of_signal(voice)[level]
+
+
+def test_loading_features_after_tensorflow_is_refused_with_the_fix():
+    import subprocess
+    import sys
+
+    code = "import tensorflow\nfrom helpers import features"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "FeatureError: openSMILE must be loaded before TensorFlow" in done.stderr
+    ok = subprocess.run([sys.executable, "-c", "from helpers import features\nimport tensorflow\n"
+                         "import numpy as np\nprint(features.functionals_of_signal(np.full(16000, 0.1, 'float32')).shape)"],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and ok.stdout.strip() == "(88,)", ok.stderr[-500:]
