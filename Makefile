@@ -30,15 +30,8 @@ reproduce: env
 	$(PY) -m helpers reproduce
 
 # Unit tests + every notebook on its smoke profile (papermill, then nbval).
-# openSMILE's native code has aborted once in thousands of calls here (no message, not
-# reproducible). If pytest itself dies from a signal (exit > 128), the suite runs once more
-# and says so; ordinary test failures are never retried.
 test: env
-	@status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
-	if [ $$status -gt 128 ]; then \
-	  echo "pytest was killed by signal $$((status - 128)) (native crash); running the suite once more"; \
-	  status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
-	fi; exit $$status
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: env
 	$(PY) -m pytest -m "not notebook" $(PYTEST_ARGS)
