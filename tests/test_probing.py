@@ -1,0 +1,390 @@
+"""helpers.probing (Dixit et al. 2024): tasks, speaker z-scoring, nested CV without leakage,
+SHAP ranking, the top-k sweep, Ridge probing, information increase, the authors' protocol."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import f1_score
+from sklearn.preprocessing import StandardScaler
+
+from helpers import probing
+from helpers.errors import InvalidParameterError
+
+
+def corpus_table(n_speakers=6, per_emotion=None):
+    """A corpus table: speakers s0..., files per emotion (default 4 neutral, 8 anger)."""
+    per_emotion = per_emotion or {"neutral": 4, "anger": 8}
+    rows = [dict(speaker=f"s{s}", emotion=e) for s in range(n_speakers)
+            for e, n in per_emotion.items() for _ in range(n)]
+    return pd.DataFrame(rows)
+
+
+def separable_task(n_speakers=10, per_class=6, d=20, informative=3, shift=1.5, seed=0):
+    """Emotion rows shifted in the first `informative` dims, plus a per-speaker offset."""
+    rng = np.random.default_rng(seed)
+    groups = np.repeat([f"s{i:02d}" for i in range(n_speakers)], 2 * per_class)
+    y = np.tile(np.r_[np.ones(per_class), np.zeros(per_class)], n_speakers).astype(int)
+    X = rng.normal(size=(len(y), d)) + rng.normal(scale=2, size=(n_speakers, d)).repeat(2 * per_class, axis=0)
+    X[:, :informative] += shift * y[:, None]
+    return X, y, groups
+
+
+# ----------------------------------------------------------------------------- normalisation
+
+
+def test_speaker_zscore_standardises_each_speaker_and_keeps_constants_finite():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.normal(loc=5, scale=3, size=(12, 3)), columns=list("abc"))
+    frame["c"] = 7.0  # constant: must become 0, not NaN
+    speakers = np.repeat(["x", "y", "z"], 4)
+    z = probing.speaker_zscore(frame, speakers)
+    assert list(z.columns) == list("abc") and z.index.equals(frame.index)
+    for speaker in "xyz":
+        block = z[speakers == speaker]
+        np.testing.assert_allclose(block[["a", "b"]].mean(), 0, atol=1e-12)
+        np.testing.assert_allclose(block[["a", "b"]].std(ddof=0), 1, atol=1e-12)
+    assert (z["c"] == 0).all()
+    with pytest.raises(ValueError, match="speaker labels"):
+        probing.speaker_zscore(frame, speakers[:5])
+
+
+def test_speaker_zscore_matches_per_speaker_standard_scaler():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.normal(size=(9, 4)))
+    speakers = ["a", "b", "a", "b", "a", "b", "c", "c", "c"]
+    z = probing.speaker_zscore(frame, speakers).to_numpy()
+    for speaker in "abc":
+        rows = np.array(speakers) == speaker
+        np.testing.assert_allclose(z[rows], StandardScaler().fit_transform(frame.to_numpy()[rows]))
+
+
+# ----------------------------------------------------------------------------- tasks and folds
+
+
+def test_build_tasks_balances_by_undersampling_the_larger_class_with_the_seed():
+    meta = corpus_table(n_speakers=6)  # 48 anger vs 24 neutral, like RAVDESS's 192 vs 96
+    tasks, skipped = probing.build_tasks(meta, ["anger"], seed=0)
+    task = tasks["anger"]
+    assert skipped == {}
+    assert task.y.sum() == 24 and (task.y == 0).sum() == 24
+    assert set(meta.emotion[task.rows][task.y == 1]) == {"anger"}
+    assert set(meta.emotion[task.rows][task.y == 0]) == {"neutral"}
+    assert (np.diff(task.rows) > 0).all()  # corpus order, no duplicates
+    np.testing.assert_array_equal(task.groups, meta.speaker.to_numpy()[task.rows])
+    again, _ = probing.build_tasks(meta, ["anger"], seed=0)
+    other, _ = probing.build_tasks(meta, ["anger"], seed=1)
+    np.testing.assert_array_equal(again["anger"].rows, task.rows)
+    assert not np.array_equal(other["anger"].rows, task.rows)
+
+
+def test_an_emotions_sample_does_not_depend_on_the_other_emotions():
+    meta = corpus_table(per_emotion={"neutral": 4, "anger": 8, "fear": 8})
+    both, _ = probing.build_tasks(meta, ["anger", "fear"], seed=3)
+    alone, _ = probing.build_tasks(meta, ["fear"], seed=3)
+    np.testing.assert_array_equal(both["fear"].rows, alone["fear"].rows)
+
+
+def test_build_tasks_skips_absent_and_too_small_emotions_with_a_reason():
+    meta = corpus_table(n_speakers=4, per_emotion={"neutral": 5, "anger": 5, "disgust": 1})
+    tasks, skipped = probing.build_tasks(meta, ["anger", "disgust", "fear"], n_outer=5, n_inner=5)
+    assert list(tasks) == ["anger"]
+    assert "no fear files" in skipped["fear"]
+    assert "only 4 files per class" in skipped["disgust"]
+    with pytest.raises(InvalidParameterError, match="reference class"):
+        probing.build_tasks(meta, ["neutral"])
+
+
+def test_build_tasks_skips_when_too_few_speakers():
+    meta = corpus_table(n_speakers=2, per_emotion={"neutral": 10, "anger": 10})
+    _, skipped = probing.build_tasks(meta, ["anger"])
+    assert "only 2 speakers" in skipped["anger"]
+
+
+def test_fold_problem_reports_a_test_fold_without_the_emotion():
+    groups = np.repeat(["a", "b", "c", "d"], 6)
+    y = np.r_[np.ones(6), np.zeros(6), np.ones(3), np.zeros(3), np.ones(3), np.zeros(3)].astype(int)
+    assert probing.fold_problem(y, groups, min_per_class=2) is not None  # speaker b has no emotion files
+    y[6] = 1
+    assert probing.fold_problem(y, groups, min_per_class=2) is None
+
+
+def test_folds_with_fewer_speakers_than_folds_are_leave_one_speaker_out():
+    groups = np.repeat(["DC", "JE", "JK", "KL"], 5)  # SAVEE has 4 speakers
+    outer = probing.outer_folds(groups, n_outer=5)
+    assert len(outer) == 4
+    assert sorted(np.unique(groups[test])[0] for _, test in outer) == ["DC", "JE", "JK", "KL"]
+    for train, test in outer:
+        assert len(np.unique(groups[test])) == 1
+        inner = probing.inner_folds(groups[train], n_inner=5)
+        assert len(inner) == 3  # capped at the three training speakers
+        assert all(len(np.unique(groups[train][val])) == 1 for _, val in inner)
+    many = np.repeat([f"s{i}" for i in range(10)], 3)
+    assert len(probing.outer_folds(many, 5)) == 5
+    assert all(len(np.unique(many[test])) == 2 for _, test in probing.outer_folds(many, 5))
+
+
+# ----------------------------------------------------------------------------- classification
+
+
+@pytest.mark.parametrize("y_true, y_pred", [
+    ([1, 1, 0, 0], [1, 0, 0, 1]), ([1, 1, 1, 0], [1, 1, 1, 1]), ([0, 0, 0], [0, 0, 0]), ([1, 0], [0, 0]),
+])
+def test_f1_percent_equals_sklearns_binary_f1(y_true, y_pred):
+    expected = 100 * f1_score(y_true, y_pred, pos_label=1, zero_division=0)
+    assert probing.f1_percent(np.array(y_true), np.array(y_pred)) == pytest.approx(expected)
+
+
+def test_ties_go_to_the_smallest_grid_value():
+    assert probing.first_best([50.0, 80.0, 80.0, 70.0]) == 1
+    assert probing.first_best([90.0, 90.0 - 1e-12, 89.0]) == 0
+    assert probing.k_grid(1024) == tuple(range(10, 512, 10))
+    assert probing.k_grid(64) == (10, 20, 30, 40, 50, 60)
+    assert probing.k_grid(60)[-1] == 60
+
+
+def test_logreg_matches_sklearns_default_solver_at_the_optimum():
+    X, y, _ = separable_task(shift=0.8)
+    X = StandardScaler().fit_transform(X)
+    for C in probing.C_GRID[:3]:
+        ours = probing.logreg(X, y, C)
+        reference = LogisticRegression(C=C, tol=1e-10, max_iter=10000).fit(X, y)
+        np.testing.assert_allclose(ours.coef_, reference.coef_, atol=1e-4)
+
+
+def test_closed_form_linear_shap_equals_shaps_linear_explainer():
+    import shap
+
+    X, y, _ = separable_task(shift=0.7, d=8)
+    X = StandardScaler().fit_transform(X)
+    model = probing.logreg(X, y, 1.0)
+    explained = probing.shap_values(probing.linear_explainer(model, X), X)
+    np.testing.assert_allclose(explained, probing.linear_shap(model, X, X), atol=1e-12)
+    assert probing.closed_form_gap(X, y) < 1e-12
+    # shap's default background keeps 100 rows, so its mean is not the training mean
+    sub = shap.LinearExplainer(model, shap.maskers.Independent(X))(X).values
+    assert len(X) > 100 and np.abs(sub - probing.linear_shap(model, X, X)).max() > 1e-6
+
+
+def test_nested_cv_never_uses_outer_test_speakers_for_C_k_or_ranking():
+    X, y, groups = separable_task(n_speakers=10, d=30, shift=0.6)
+    result = probing.nested_cv(X, y, groups, n_outer=5, n_inner=4, ks=(10, 20, 30))
+    assert len(result.folds) == 5
+    seen = np.zeros(len(y), dtype=int)
+    for fold in result.folds:
+        test_speakers = set(groups[fold.test_rows])
+        assert not test_speakers & set(groups[fold.train_rows])
+        inner_rows = np.concatenate([np.r_[a, b] for a, b in fold.inner_splits])
+        assert not test_speakers & set(groups[inner_rows])
+        for a, b in fold.inner_splits:  # each inner split partitions the outer training rows
+            np.testing.assert_array_equal(np.sort(np.r_[a, b]), np.sort(fold.train_rows))
+            assert not set(groups[a]) & set(groups[b])
+        seen[fold.test_rows] += 1
+    assert (seen == 1).all()  # every row is held out exactly once
+    assert np.isfinite(result.oof_shap).all()
+
+
+def test_changing_the_outer_test_speakers_changes_nothing_chosen_for_that_fold():
+    X, y, groups = separable_task(n_speakers=10, d=30, shift=0.5, seed=4)
+    before = probing.nested_cv(X, y, groups, n_outer=5, n_inner=4, ks=(10, 20, 30))
+    test = before.folds[0].test_rows
+    X2, y2 = X.copy(), y.copy()
+    X2[test] = np.random.default_rng(9).normal(scale=5, size=X2[test].shape)
+    y2[test] = 1 - y2[test]
+    after = probing.nested_cv(X2, y2, groups, n_outer=5, n_inner=4, ks=(10, 20, 30))
+    a, b = before.folds[0], after.folds[0]
+    np.testing.assert_array_equal(a.test_rows, b.test_rows)
+    assert (a.C, a.k, a.C_top) == (b.C, b.k, b.C_top)
+    np.testing.assert_array_equal(a.ranking, b.ranking)
+    np.testing.assert_array_equal(a.k_scores, b.k_scores)
+    assert a.f1 != b.f1  # the test fold itself did change, and only its score saw it
+
+
+def test_minimal_set_sweep_finds_the_known_answer():
+    """y is the sign of the sum of 30 dims; 10 more dims are constant zeros. Fewer than 30 dims
+    lose information; 40 adds only zeros (identical predictions), so the tie goes to k = 30."""
+    rng = np.random.default_rng(0)
+    n_speakers, per_speaker = 12, 30
+    signal = rng.normal(size=(n_speakers * per_speaker, 30))
+    y = (signal.sum(axis=1) > 0).astype(int)
+    X = np.hstack([signal, np.zeros((len(y), 10))])
+    groups = np.repeat([f"s{i:02d}" for i in range(n_speakers)], per_speaker)
+    result = probing.nested_cv(X, y, groups, n_outer=4, n_inner=3, ks=probing.k_grid(40))
+    assert result.fold_ks == [30, 30, 30, 30]
+    assert result.k_final == 30
+    for fold in result.folds:
+        assert set(fold.ranking[:30]) == set(range(30))  # zeros have zero SHAP: ranked last
+        assert fold.k_scores[2] > fold.k_scores[1] > fold.k_scores[0]
+        assert fold.k_scores[3] == pytest.approx(fold.k_scores[2])
+    assert result.f1_top > 85
+
+
+def test_final_ranking_comes_from_out_of_fold_shap_and_k_final_is_the_lower_median():
+    X, y, groups = separable_task(d=12, informative=2, shift=2.0)
+    result = probing.nested_cv(X, y, groups, n_outer=5, n_inner=3, ks=(10, 12))
+    np.testing.assert_array_equal(result.ranking, probing.rank_by_importance(np.abs(result.oof_shap).mean(axis=0)))
+    assert set(result.ranking[:2]) == {0, 1}
+    result.folds[0].k, result.folds[1].k = 12, 12
+    assert sorted(result.fold_ks)[(5 - 1) // 2] == result.k_final
+
+
+# ----------------------------------------------------------------------------- probing
+
+
+def test_information_increase_on_a_hand_computed_example():
+    # (0.8 / 0.5) × (1 / 0.5) = 3.2; (1.0 / 1.0) × 1 = 1; (0.5 / 2) × 0.5 = 0.125
+    got = probing.information_increase([0.8, 1.0, 0.5, 1.0, np.nan], [0.5, 1.0, 2.0, 0.0, 1.0])
+    np.testing.assert_allclose(got[:3], [3.2, 1.0, 0.125])
+    assert np.isnan(got[3]) and np.isnan(got[4])
+
+
+def brute_force_probe(E, T, groups, cols, n_outer, n_inner, alphas):
+    """One target at a time, one Ridge per alpha: what `probe` must equal."""
+    sse = np.zeros(T.shape[1])
+    for train, test in probing.outer_folds(groups, n_outer):
+        splits = probing.inner_folds(groups[train], n_inner)
+        for j in range(T.shape[1]):
+            errors = []
+            for alpha in alphas:
+                error = 0.0
+                for a, b in splits:
+                    scaler = StandardScaler().fit(E[train][a][:, cols])
+                    model = Ridge(alpha=alpha).fit(scaler.transform(E[train][a][:, cols]), T[train][a, j])
+                    error += ((model.predict(scaler.transform(E[train][b][:, cols])) - T[train][b, j]) ** 2).sum()
+                errors.append(error)
+            alpha = alphas[int(np.argmin(errors))]
+            scaler = StandardScaler().fit(E[train][:, cols])
+            model = Ridge(alpha=alpha).fit(scaler.transform(E[train][:, cols]), T[train][:, j])
+            sse[j] += ((model.predict(scaler.transform(E[test][:, cols])) - T[test][:, j]) ** 2).sum()
+    return np.sqrt(sse / len(T))
+
+
+def test_multi_output_probe_equals_separate_per_target_searches():
+    rng = np.random.default_rng(5)
+    E = rng.normal(size=(60, 8))
+    T = np.c_[E[:, 0] * 2 + 0.1 * rng.normal(size=60), rng.normal(size=60), E[:, 1] - E[:, 2]]
+    groups = np.repeat([f"s{i}" for i in range(6)], 10)
+    sets = {"all": np.arange(8), "top": np.array([0, 1, 2])}
+    got = probing.probe(E, T, groups, sets, n_outer=3, n_inner=2)
+    for name, cols in sets.items():
+        expected = brute_force_probe(E, T, groups, cols, 3, 2, probing.ALPHA_GRID)
+        np.testing.assert_allclose(got[name], expected, rtol=1e-10)
+    assert got.loc[0, "top"] < 0.3 and got.loc[1, "top"] > 0.8  # signal vs noise target
+    assert got.loc[1, "alpha_top"] == 100.0  # the noise target wants the strongest penalty
+
+
+# ----------------------------------------------------------------------------- categories and ground truth
+
+
+def test_category_mapping_is_complete_with_the_authors_counts():
+    from helpers.features import egemaps_families
+
+    families = egemaps_families()
+    assert len(families) == 88 and families.feature.is_unique
+    assert families.category.value_counts().to_dict() == {"Spectral": 43, "Frequency": 24, "Energy": 15, "Temporal": 6}
+    assert set(families.category) == set(probing.CATEGORY_ORDER)
+    lookup = families.set_index("feature").category
+    assert lookup["loudness_sma3_amean"] == "Energy"
+    assert lookup["HNRdBACF_sma3nz_amean"] == "Energy"
+    assert lookup["F0semitoneFrom27.5Hz_sma3nz_amean"] == "Frequency"
+    assert lookup["jitterLocal_sma3nz_amean"] == "Frequency"
+    assert lookup["mfcc1_sma3_amean"] == "Spectral"
+    assert lookup["VoicedSegmentsPerSec"] == "Temporal"
+
+
+def planted_features(family: str, n_speakers=8, per_class=8, n_shifted=None, seed=0):
+    """A feature-level planted corpus: 88 eGeMAPS columns, speaker offsets, and the emotion
+    shifting only the columns of one family (the first `n_shifted` of them if given)."""
+    from helpers.features import egemaps_families
+
+    families = egemaps_families()
+    rng = np.random.default_rng(seed)
+    speakers = np.repeat([f"p{i}" for i in range(n_speakers)], 2 * per_class)
+    emotion = np.tile(["anger"] * per_class + ["neutral"] * per_class, n_speakers)
+    values = rng.normal(size=(len(speakers), 88)) + rng.normal(scale=3, size=(n_speakers, 88)).repeat(2 * per_class, axis=0)
+    shifted = np.flatnonzero(families.category == family)[:n_shifted]
+    values[np.ix_(emotion == "anger", shifted)] += 1.2
+    meta = pd.DataFrame({"speaker": speakers, "emotion": emotion})
+    return meta, pd.DataFrame(values, columns=families.feature), families
+
+
+@pytest.mark.parametrize("family, n_shifted", [("Energy", None), ("Temporal", 3), ("Frequency", 8)])
+def test_shap_finds_the_planted_family_when_categories_are_averaged(family, n_shifted):
+    meta, values, families = planted_features(family, n_shifted=n_shifted)
+    tasks, skipped = probing.build_tasks(meta, ["anger"], n_outer=4, n_inner=3)
+    assert skipped == {}
+    results = probing.egemaps_only(tasks, probing.speaker_zscore(values, meta.speaker), n_outer=4, n_inner=3)
+    table = probing.ground_truth_table(results, families, {"anger": family}, "planted")
+    row = table.iloc[0]
+    assert row.top_by_mean == family and row.recovered_mean == "yes" and row.planted_rank_by_mean == 1
+    assert row.egemaps_f1 > 70  # chance is 50
+
+
+def test_category_summary_uses_mean_and_median_not_the_sum():
+    table = pd.DataFrame({"dataset": "d", "emotion": "e", "category": ["Spectral"] * 43 + ["Temporal"] * 6,
+                          "value": [0.2] * 43 + [0.9] * 6})
+    summary = probing.category_summary(table, "value")
+    assert list(summary.category.astype(str)) == ["Spectral", "Temporal"]
+    np.testing.assert_allclose(summary["mean"], [0.2, 0.9])
+    assert probing.top_category_from_summary(summary) == {("d", "e"): "Temporal"}  # a sum would say Spectral
+    order = probing.category_order(summary.assign(median=[0.1, 0.5]), "median")
+    assert order.loc[("d", "e")] == "Temporal > Spectral"
+
+
+def test_minmax_scales_to_the_unit_interval():
+    np.testing.assert_allclose(probing.minmax([2.0, 4.0, 3.0]), [0.0, 1.0, 0.5])
+    np.testing.assert_allclose(probing.minmax([1.0, 1.0]), [0.0, 0.0])
+
+
+# ----------------------------------------------------------------------------- the authors' protocol
+
+
+def test_authors_task_reproduces_their_seeded_draws_and_the_neutral_vs_neutral_rows():
+    labels = np.array(["anger"] * 10 + ["neutral"] * 5 + ["fear"] * 10)
+    rows, y = probing.authors_task(labels, "anger")
+    np.random.seed(42)  # what their emotion_all_merger does
+    emo = np.random.choice(10, size=5, replace=False)
+    neu = np.random.choice(5, size=5, replace=False)
+    np.testing.assert_array_equal(rows, np.r_[emo, 10 + neu])
+    np.testing.assert_array_equal(y, np.r_[np.ones(5), np.zeros(5)])
+    rows, y = probing.authors_task(labels, "neutral")
+    assert sorted(rows[y == 1]) == sorted(rows[y == 0]) == list(range(10, 15))  # every file with both labels
+
+
+def test_authors_protocol_runs_on_a_small_task_and_reports_a_k_from_the_sweep():
+    X, y, groups = separable_task(n_speakers=6, per_class=5, d=12, shift=1.0)
+    meta = pd.DataFrame({"emotion": np.where(y == 1, "anger", "neutral"), "speaker": groups})
+    table = probing.authors_table(meta, X[:, :10], X, ["anger"], "toy")
+    assert list(table.emotion) == ["anger", "neutral"]
+    anger = table.iloc[0]
+    assert anger.k == 10 and 50 < anger.embedding_all_f1 <= 100
+    neutral = table.iloc[1]
+    assert neutral.egemaps_f1 == 0 and neutral.embedding_all_f1 == 0  # w = 0: no positive predictions
+    ours = pd.DataFrame([dict(dataset="toy", emotion="anger", egemaps_f1=90.0, embedding_all_f1=80.0,
+                              embedding_top_f1=70.0, k_final=10)])
+    both = probing.protocol_comparison(ours, table)
+    theirs = both[(both.protocol == "authors' code") & (both.emotion == "anger")].iloc[0]
+    assert theirs.embedding_top_f1_inflation == pytest.approx(round(anger.embedding_top_f1 - 70.0, 1))
+
+
+# ----------------------------------------------------------------------------- paper vs run
+
+
+def test_paper_rows_compare_ravdess_numbers_within_the_tolerance():
+    f1 = pd.DataFrame([
+        dict(dataset="ravdess", emotion="anger", egemaps_f1=90.0, embedding_all_f1=97.0, embedding_top_f1=99.0, k_final=20),
+        dict(dataset="ravdess", emotion="sadness", egemaps_f1=60.0, embedding_all_f1=80.0, embedding_top_f1=90.0, k_final=70),
+    ])
+    summary = pd.DataFrame({"dataset": "ravdess", "emotion": ["anger"] * 4,
+                            "category": list(probing.CATEGORY_ORDER), "mean": [0.9, 0.1, 0.2, 0.3],
+                            "median": [4.0, 3.0, 2.0, 1.0]})
+    rows = pd.DataFrame(probing.paper_rows(f1, summary, summary))
+    assert set(rows.agrees) <= {"yes", "no", "n/a"}
+    by_item = rows.set_index("item")
+    assert by_item.filter(like="RAVDESS F1 anger", axis=0).agrees.iloc[0] == "yes"
+    assert by_item.filter(like="RAVDESS F1 sadness", axis=0).agrees.iloc[0] == "no"  # eGeMAPS 15.6 off
+    assert by_item.filter(like="RAVDESS F1 disgust", axis=0).this_run.iloc[0] == "skipped"
+    assert by_item.filter(like="lowest F1 (eGeMAPS)", axis=0).agrees.iloc[0] == "yes"
+    assert by_item.filter(like="median information increase", axis=0).agrees.iloc[0] == "yes"
+    assert by_item.filter(like="category for anger", axis=0).this_run.iloc[0] == "Energy"
