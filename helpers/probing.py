@@ -786,3 +786,23 @@ def paper_rows(f1: pd.DataFrame, shap_summary: pd.DataFrame, info_summary: pd.Da
 def top_category_from_summary(summary: pd.DataFrame, how: str = "mean") -> dict:
     best = summary.loc[summary.groupby(["dataset", "emotion"], observed=True)[how].idxmax()]
     return {(d, e): str(c) for d, e, c in zip(best.dataset, best.emotion, best.category)}
+
+
+def plot_category_boxes(long: pd.DataFrame, value: str, emotions, ylabel: str, title: str):
+    """One panel per emotion: box plots of `value` per eGeMAPS category, dataset as colour
+    (the layout of the paper's Figs 2 and 3). Returns the figure."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, axes = plt.subplots(1, len(emotions), figsize=(3.2 * len(emotions), 3.2), sharey=True, squeeze=False)
+    for ax, emotion in zip(axes[0], emotions):
+        sns.boxplot(data=long[long.emotion == emotion], x="category", y=value, hue="dataset",
+                    order=CATEGORY_ORDER, ax=ax, fliersize=2, linewidth=0.8)
+        ax.set(title=emotion, xlabel="", ylabel=ylabel)
+        ax.tick_params(axis="x", rotation=45)
+        if ax is axes[0, -1]:
+            ax.legend(fontsize=7, title=None)
+        else:
+            ax.legend().remove()
+    fig.suptitle(title, fontsize=9, y=1.04)
+    return fig

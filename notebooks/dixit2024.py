@@ -61,7 +61,6 @@ run_authors_protocol = True  # also run the authors' (leaky) protocol on the sam
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
 from helpers import features, probing, seed_everything
 from helpers.plotting import paper_vs_run, save_figure, save_table, set_style
@@ -193,14 +192,8 @@ print(f1[shown_columns].to_string(index=False))
 # %%
 shap_long = pd.concat([probing.shap_table(analyses[n], families, n) for n in names], ignore_index=True)
 shown = [e for e in emotions if e in set(shap_long.emotion)]
-fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3.2), sharey=True, squeeze=False)
-for ax, emotion in zip(axes[0], shown):
-    sns.boxplot(data=shap_long[shap_long.emotion == emotion], x="category", y="scaled_shap", hue="dataset",
-                order=probing.CATEGORY_ORDER, ax=ax, fliersize=2, linewidth=0.8)
-    ax.set(title=emotion, xlabel="", ylabel="scaled mean |SHAP|")
-    ax.tick_params(axis="x", rotation=45)
-    ax.legend().remove() if ax is not axes[0, -1] else ax.legend(fontsize=7, title=None)
-fig.suptitle("eGeMAPS logistic regression: out-of-fold mean |SHAP| per feature, min–max scaled", fontsize=9, y=1.04)
+fig = probing.plot_category_boxes(shap_long, "scaled_shap", shown, "scaled mean |SHAP|",
+                                  "eGeMAPS logistic regression: out-of-fold mean |SHAP| per feature, min–max scaled")
 save_figure(fig, PAPER, "fig2_shap_categories", data=shap_long)
 plt.show()
 
@@ -221,14 +214,8 @@ print(shap_summary.pivot_table(index=["dataset", "emotion"], columns="category",
 
 # %%
 info_long = pd.concat([probing.info_table(analyses[n], families, n) for n in names], ignore_index=True)
-fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3.2), sharey=True, squeeze=False)
-for ax, emotion in zip(axes[0], shown):
-    sns.boxplot(data=info_long[info_long.emotion == emotion], x="category", y="info_increase", hue="dataset",
-                order=probing.CATEGORY_ORDER, ax=ax, fliersize=2, linewidth=0.8)
-    ax.set(title=emotion, xlabel="", ylabel="information increase")
-    ax.tick_params(axis="x", rotation=45)
-    ax.legend().remove() if ax is not axes[0, -1] else ax.legend(fontsize=7, title=None)
-fig.suptitle(f"Ridge probes of 88 eGeMAPS features from top vs all dims of {label}", fontsize=9, y=1.04)
+fig = probing.plot_category_boxes(info_long, "info_increase", shown, "information increase",
+                                  f"Ridge probes of 88 eGeMAPS features from top vs all dims of {label}")
 save_figure(fig, PAPER, "fig3_info_increase", data=info_long.assign(embedding=label))
 plt.show()
 
