@@ -441,7 +441,9 @@ def test_synthetic_load_delegates_to_ensure_corpus(tmp_path, monkeypatch):
     monkeypatch.setattr(synthetic, "ensure_corpus", fake_ensure_corpus)
     variant = list(synthetic.VARIANTS)[0]
     df = load(variant, data_dir=tmp_path, emotions=["anger"], seed=3)
-    assert calls == [(tmp_path / variant, variant, 3)]
+    load(variant, data_dir=tmp_path)
+    # a non-default seed gets its own folder, so it never regenerates the shared seed-0 corpus
+    assert calls == [(tmp_path / f"{variant}-seed3", variant, 3), (tmp_path / variant, variant, 0)]
     assert df["path"].tolist() == ["a.wav", "c.wav"]
     assert load_manifest(variant)["access"] == "generated"
 
