@@ -121,6 +121,11 @@ def _paths_of(files) -> tuple[list[str], pd.Index]:
     return paths, pd.RangeIndex(len(paths))
 
 
+def _as_cache(cache: bool | FeatureCache) -> FeatureCache:
+    """`cache=True/False` or a FeatureCache of the caller's choosing."""
+    return cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
+
+
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
@@ -136,7 +141,7 @@ def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, c
     check_choice("feature_set", feature_set, FEATURE_SETS)
     check_choice("on_error", on_error, ("skip", "raise"))
     paths, index = _paths_of(files)
-    store = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
+    store = _as_cache(cache)
     report = SkipReport(total=len(paths))
     rows: dict[int, np.ndarray] = {}
     columns = feature_names(feature_set)
@@ -169,7 +174,7 @@ def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, c
 def extract_llds(path, feature_set: str = "eGeMAPSv02", cache: bool | FeatureCache = True) -> pd.DataFrame:
     """Low-level descriptors of one file (frames × descriptors + `start_s`); errors propagate."""
     check_choice("feature_set", feature_set, FEATURE_SETS)
-    store = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
+    store = _as_cache(cache)
     values, columns = _extract_one(path, feature_set, "llds", store)
     return pd.DataFrame(values, columns=columns)
 

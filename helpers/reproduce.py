@@ -21,7 +21,7 @@ import yaml
 from . import notebooks
 from .errors import InvalidParameterError
 from .fileio import atomic_write_text
-from .paths import NOTEBOOKS_DIR, REPO_ROOT
+from .paths import NOTEBOOKS_DIR
 from .plotting import FIGURES_ENV_VAR, figures_root
 
 # Inside executed notebooks: no progress bars (helpers.progress), no TF/absl chatter, no warnings on stderr,
@@ -249,13 +249,6 @@ def describe() -> str:
         lines = [f"{name}  (notebooks/{name}.py; profiles: {', '.join(notebooks.profiles(name)) or '-'})"]
         lines += [f"    {p.name} = {p.default!r}" + (f"    # {p.help}" if p.help else "") for p in params.values()]
         outs = notebooks.outputs(name)
-        lines.append("    writes: " + (", ".join(f"{o}" for _, o, _ in outs) or "-"))
+        lines.append("    writes: " + (", ".join(o for _, o, _ in outs) or "-"))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
-
-
-def repo_relative(path: Path) -> str:
-    try:
-        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
-    except ValueError:
-        return str(path)
