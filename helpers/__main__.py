@@ -1,4 +1,4 @@
-"""Command line: `python -m helpers list | reproduce | data | cache` (see README)."""
+"""Command line: `python -m helpers list | reproduce | course | data | cache` (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +23,14 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--figures-dir", type=Path, help="where figures go (default: figures/)")
     rep.add_argument("--no-progress", action="store_true")
 
+    course = sub.add_parser("course", help="exercises: list them, or release student versions")
+    course.add_argument("action", choices=["list", "release"])
+    course.add_argument("notebooks", nargs="*", metavar="PAPER", help="default: every notebook with exercises")
+    course.add_argument("--out", type=Path, help="release: folder for the student notebooks (required)")
+    course.add_argument("--profile", default="tutorial",
+                        help="release: parameters injected into the student versions (default: tutorial)")
+    course.add_argument("--no-profile", action="store_true", help="release: keep the notebooks' own defaults")
+
     data = sub.add_parser("data", help="list, fetch or check corpora")
     data.add_argument("action", choices=["list", "fetch", "check"])
     data.add_argument("name", nargs="?")
@@ -45,6 +53,18 @@ def _reproduce(args) -> int:
     for r in failed:
         print(f"error: notebook {r.notebook} failed at {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _course(args) -> int:
+    from . import course
+
+    if args.action == "list":
+        print(course.describe(args.notebooks))
+        return 0
+    if args.out is None:
+        raise InvalidParameterError("'course release' needs --out DIR (where the student notebooks go)")
+    course.release(args.notebooks, args.out, profile=None if args.no_profile else args.profile)
+    return 0
 
 
 def _data(args) -> int:
@@ -81,7 +101,7 @@ def main(argv=None) -> int:
 
             print(reproduce.describe())
             return 0
-        return {"reproduce": _reproduce, "data": _data, "cache": _cache}[args.command](args)
+        return {"reproduce": _reproduce, "course": _course, "data": _data, "cache": _cache}[args.command](args)
     except InvalidParameterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ executed artefact. Everything here reads notebooks; running them is `helpers.rep
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,13 +120,15 @@ def outputs(name: str) -> list[tuple[str, str, int]]:
     return found
 
 
-def _comparable_cells(nb) -> list[tuple[str, str, tuple]]:
+def _comparable_cells(nb) -> list[tuple[str, str, tuple, str]]:
+    """(type, source, tags, nbgrader metadata as sorted JSON): what a copy must not lose."""
     cells = []
     for cell in nb.cells:
         tags = tuple(sorted(t for t in cell.metadata.get("tags", []) if t not in VOLATILE_TAGS))
         if VOLATILE_TAGS & set(cell.metadata.get("tags", [])):
             continue
-        cells.append((cell.cell_type, cell.source.strip(), tags))
+        grading = json.dumps(cell.metadata.get("nbgrader", {}), sort_keys=True)
+        cells.append((cell.cell_type, cell.source.strip(), tags, grading))
     return cells
 
 
@@ -138,8 +141,10 @@ def sync_differences(py_path, ipynb_path) -> list[str]:
         problems.append(f"{len(source)} cells in {py_path} but {len(executed)} in {ipynb_path}")
     for i, (a, b) in enumerate(zip(source, executed)):
         if a != b:
-            what = "type" if a[0] != b[0] else "tags" if a[2] != b[2] else "source"
-            problems.append(f"cell {i}: {what} differs ({a[1][:50]!r} vs {b[1][:50]!r})")
+            what = ("type" if a[0] != b[0] else "tags" if a[2] != b[2]
+                    else "nbgrader metadata" if a[3] != b[3] else "source")
+            shown = (a[3], b[3]) if what == "nbgrader metadata" else (a[1][:50], b[1][:50])
+            problems.append(f"cell {i}: {what} differs ({shown[0]!r} vs {shown[1]!r})")
     return problems
 
 

@@ -44,7 +44,7 @@ class Result:
     outputs: list[str] = field(default_factory=list)
     error: str = ""
     executed: Path | None = None
-    peak_rss_mb: float = 0.0  # peak resident memory of the notebook's kernel process
+    peak_rss_mb: float = 0.0  # peak resident memory of the kernel and its worker processes
 
 
 def parse_value(text: str):
@@ -113,16 +113,24 @@ def _written_since(paper: str, start: float) -> list[str]:
 
 
 def _children_peak_kib() -> int:
-    """Largest VmHWM (peak resident set) among this process's direct children (Linux /proc)."""
-    me, peak = str(os.getpid()), 0
+    """Peak resident memory of this process's largest child tree (Linux /proc): a child's
+    VmHWM plus that of each living descendant. Worker processes a notebook starts (joblib)
+    count, as they do against Binder's memory limit; the sum bounds the tree's peak from above."""
+    me, table = os.getpid(), {}
     for stat in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(line.split(":", 1) for line in stat.read_text().splitlines() if ":" in line)
-        except OSError:
+            table[int(stat.parent.name)] = (int(fields["PPid"]), int(fields.get("VmHWM", "0 kB").split()[0]))
+        except (OSError, KeyError, ValueError):
             continue
-        if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
-            peak = max(peak, int(fields["VmHWM"].split()[0]))
-    return peak
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+
+    def tree(pid: int) -> int:
+        return table[pid][1] + sum(tree(child) for child in children.get(pid, []))
+
+    return max((tree(child) for child in children.get(me, [])), default=0)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""Every notebook: committed copy in sync and error-free; smoke run + nbval; same seed → same bytes.
+"""Every notebook: committed copy in sync and error-free; smoke run + nbval; same seed → same bytes;
+the classroom-sized `tutorial` profile runs within Binder's free tier and passes every exercise check.
 
 Each notebook is executed on its `smoke` profile with papermill (as `reproduce` does), then
 that executed copy is validated with `pytest --nbval-lax` in a subprocess. nbval re-executes
@@ -15,12 +16,14 @@ import sys
 
 import pytest
 
-from helpers import notebooks, reproduce
+from helpers import course, notebooks, reproduce
 from helpers.paths import NOTEBOOKS_DIR
 
 NAMES = notebooks.available()
 # Committed copies re-executed by nbval at full defaults: only those cheap enough for CI.
 NBVAL_COMMITTED = {"quickstart"}
+# Binder's free tier: 2 GB of memory (the container's limit; we hold the notebook's process tree to it).
+TUTORIAL_PEAK_MB = 2048
 
 
 def run_nbval(ipynb, figures_dir, cwd):
@@ -38,6 +41,12 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("name", NAMES)
 def test_every_notebook_has_a_smoke_profile(name):
     assert "smoke" in notebooks.profiles(name), f"add notebooks/params/{name}.smoke.yaml (≤ 60 s run)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_notebook_has_a_tutorial_profile(name):
+    assert "tutorial" in notebooks.profiles(name), (
+        f"add notebooks/params/{name}.tutorial.yaml (Binder free tier: ≤ 3 min, ≤ 2 GB, 2 cores)")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -65,6 +74,29 @@ def test_sync_check_catches_an_edited_copy(tmp_path):
     assert len(problems) == 1 and "source differs" in problems[0]
     py.write_text(py.read_text() + "\n# %%\nprint('extra')\n")
     assert any("cells in" in p for p in notebooks.sync_differences(py, ipynb))
+
+
+GRADED = ('# %% nbgrader={"grade": true, "grade_id": "q-ex1-check", "locked": true, "points": 1, '
+          '"schema_version": 3, "solution": false, "task": false}\nassert True\n')
+
+
+def test_sync_check_catches_lost_nbgrader_markup(tmp_path):
+    import jupytext
+    import nbformat
+
+    py, ipynb = tmp_path / "q.py", tmp_path / "q.ipynb"
+    py.write_text(notebooks.source_path("quickstart").read_text() + "\n" + GRADED)
+    jupytext.write(jupytext.read(py, fmt="py:percent"), ipynb, fmt="ipynb")
+    assert notebooks.sync_differences(py, ipynb) == []
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells[-1].metadata["nbgrader"]["points"] = 2
+    nbformat.write(nb, ipynb)
+    [problem] = notebooks.sync_differences(py, ipynb)
+    assert problem.startswith(f"cell {len(nb.cells) - 1}: nbgrader metadata differs") and '"points": 2' in problem
+    del nb.cells[-1].metadata["nbgrader"]
+    nbformat.write(nb, ipynb)
+    [problem] = notebooks.sync_differences(py, ipynb)
+    assert "nbgrader metadata differs" in problem and problem.endswith("vs '{}')")
 
 
 def test_error_outputs_are_found(tmp_path):
@@ -129,3 +161,65 @@ def test_a_failed_run_never_replaces_the_executed_notebook(tmp_path, monkeypatch
     assert target.read_text() == "committed copy"
     assert result.executed == tmp_path / "quickstart.failed.ipynb" and result.executed.exists()
     assert not list(tmp_path.glob(".*running*"))
+
+
+MEMORY_TREE = """
+import subprocess, sys
+block = bytearray(120 * 2**20)  # touched: resident
+for i in range(0, len(block), 4096): block[i] = 1
+if sys.argv[1] == "parent":
+    child = subprocess.Popen([sys.executable, "-c", __CODE__, "child"], stdout=subprocess.PIPE, text=True)
+    child.stdout.readline()
+print("ready", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_peak_memory_counts_the_kernels_worker_processes():
+    """A notebook's joblib workers count against Binder's limit too: parent + child ≥ 240 MB."""
+    code = MEMORY_TREE.replace("__CODE__", repr(MEMORY_TREE.replace("__CODE__", "''")))
+    parent = subprocess.Popen([sys.executable, "-c", code, "parent"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        peak_mb = reproduce._children_peak_kib() / 1024
+    finally:
+        parent.communicate("\n", timeout=60)
+    assert 240 <= peak_mb < 240 + 3 * 100, peak_mb  # two 120 MB blocks + two interpreters
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def tutorial_run(request, tmp_path_factory):
+    """One `reproduce --profile tutorial` run per notebook, shared by the assertions below."""
+    name = request.param
+    if "tutorial" not in notebooks.profiles(name):
+        pytest.fail(f"{name} has no tutorial profile")
+    folder = tmp_path_factory.mktemp(f"tutorial-{name}")
+    [result] = reproduce.run([name], profile="tutorial", output_dir=folder, figures_dir=folder / "figures",
+                             progress=False, echo=lambda *_: None)
+    return result
+
+
+@pytest.mark.notebook
+def test_tutorial_profile_runs_end_to_end(tutorial_run):
+    assert tutorial_run.status == "ok", tutorial_run.error
+    assert notebooks.error_outputs(tutorial_run.executed) == []
+
+
+@pytest.mark.notebook
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="peak memory is read from /proc")
+def test_tutorial_profile_fits_binder_memory(tutorial_run):
+    assert 0 < tutorial_run.peak_rss_mb <= TUTORIAL_PEAK_MB, f"{tutorial_run.peak_rss_mb:.0f} MB"
+
+
+@pytest.mark.notebook
+def test_tutorial_run_passes_every_exercise_check(tutorial_run):
+    """The instructor version: each check cell ran, without an error, on the classroom profile."""
+    import nbformat
+
+    if tutorial_run.notebook not in course.EXERCISE_NOTEBOOKS:
+        pytest.skip(f"{tutorial_run.notebook} has no exercises")
+    executed = nbformat.read(tutorial_run.executed, as_version=4)
+    checks = [o for o in course.outcomes(executed) if o.role == "check"]
+    assert len(checks) >= course.MIN_EXERCISES
+    assert [(o.grade_id, o.executed, o.error) for o in checks] == [(o.grade_id, True, None) for o in checks]

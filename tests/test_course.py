@@ -1,0 +1,257 @@
+"""Coursework (issue #19): exercise markup, student versions, and how both run.
+
+The markup and release machinery is tested on a toy notebook built here, so it is tested
+whatever the paper notebooks hold; the same checks then run on every notebook that must
+have exercises (`course.EXERCISE_NOTEBOOKS`).
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import jupytext
+import nbformat
+import pytest
+
+from helpers import course, notebooks
+from helpers.errors import InvalidParameterError
+
+HEADER = """# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+seed = 0  # the only parameter
+
+# %%
+base = seed + 2
+print(base)
+
+# %% [markdown]
+# ## Exercises
+"""
+# (name, solution body, check) per toy exercise; the check holds for any correct answer.
+TOY = [
+    ("double", "doubled = base * 2", "assert doubled == 2 * base"),
+    ("cube it", "cubed = base ** 3\ncubed = int(cubed)", "assert cubed == base ** 3 and isinstance(cubed, int)"),
+    ("a list", "values = [base] * 3", "assert values == [base, base, base]"),
+]
+
+
+def meta(**fields) -> str:
+    base = {"grade": False, "locked": False, "schema_version": 3, "solution": False, "task": False}
+    return json.dumps({**base, **fields}, sort_keys=True)
+
+
+def toy_source(name: str = "toy", exercises=TOY, answer: bool = True) -> str:
+    """A jupytext notebook with the CONTRIBUTING markup: heading, solution, check (+ answer)."""
+    parts = [HEADER]
+    for n, (title, solution, check) in enumerate(exercises, start=1):
+        parts.append(f"# %% [markdown]\n# ### Exercise {n}: {title}\n# Compute it.\n")
+        sol = meta(grade_id=f"{name}-ex{n}-solution", solution=True)
+        parts.append(f"# %% nbgrader={sol}\nshown = {n}\n### BEGIN SOLUTION\n{solution}\n### END SOLUTION\n")
+        chk = meta(grade_id=f"{name}-ex{n}-check", grade=True, locked=True, points=1)
+        parts.append(f"# %% nbgrader={chk}\n{check}\n")
+        if answer:
+            ans = meta(grade_id=f"{name}-ex{n}-answer", grade=True, solution=True, points=1)
+            parts.append(f"# %% [markdown] nbgrader={ans}\n# Model answer number {n}: it scales.\n")
+    return "\n".join(parts)
+
+
+def toy(tmp_path, text=None, name="toy"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(text if text is not None else toy_source(name))
+    return jupytext.read(path, fmt="py:percent")
+
+
+# ---------------------------------------------------------------- markup, on the toy
+def test_toy_markup_is_read_as_three_exercises(tmp_path):
+    nb = toy(tmp_path)
+    assert course.structure_problems(nb, "toy") == []
+    found = course.exercises(nb)
+    assert [(e.number, e.title, e.points) for e in found] == [(1, "double", 2.0), (2, "cube it", 2.0), (3, "a list", 2.0)]
+    assert found[1].solution == "toy-ex2-solution" and found[1].check == "toy-ex2-check"
+    assert found[1].answer == "toy-ex2-answer"
+    roles = [course.role(c) for c in nb.cells if course.nbgrader_meta(c)]
+    assert roles == ["solution", "check", "answer"] * 3
+
+
+def swap(text, old, new, count=1):
+    assert old in text, old
+    return text.replace(old, new, count)
+
+
+BROKEN = [
+    # (what is broken, edit of the toy source, expected message fragment)
+    ("two exercises", lambda s: toy_source(exercises=TOY[:2]), "2 exercises; 3–5 expected"),
+    ("six exercises", lambda s: toy_source(exercises=TOY * 2), "6 exercises; 3–5 expected"),
+    ("unbalanced region", lambda s: swap(s, "### END SOLUTION\n", ""), "BEGIN SOLUTION without END SOLUTION"),
+    ("nested region", lambda s: swap(s, "doubled = base * 2", "### BEGIN SOLUTION\ndoubled = base * 2"),
+     "BEGIN SOLUTION inside another solution region"),
+    ("stray END", lambda s: swap(s, "print(base)", "print(base)\n### END SOLUTION"), "END SOLUTION without BEGIN"),
+    ("region in a plain cell", lambda s: swap(s, "print(base)", "### BEGIN SOLUTION\nprint(base)\n### END SOLUTION"),
+     "solution region outside a solution cell"),
+    ("duplicate grade_id", lambda s: swap(s, '"toy-ex2-check"', '"toy-ex1-check"'), "toy-ex1-check: grade_id used by cells"),
+    ("wrong prefix", lambda s: swap(s, '"toy-ex1-check"', '"other-ex1-check"'), "grade_id is not 'toy-exN-"),
+    ("old schema", lambda s: swap(s, '"schema_version": 3', '"schema_version": 2'), "schema_version is 2, not 3"),
+    ("no points", lambda s: swap(s, ', "points": 1', ""), "graded cell needs points > 0"),
+    ("check unlocked", lambda s: swap(s, '"grade": true, "grade_id": "toy-ex1-check", "locked": true',
+                                      '"grade": true, "grade_id": "toy-ex1-check", "locked": false'),
+     "check cell needs"),
+    ("check before solution", lambda s: swap(s, "toy-ex1-solution", "toy-ex9-solution").replace("toy-ex2-check", "toy-ex9-check"),
+     "numbered [1, 2, 3, 9]"),
+    ("missing check", lambda s: re.sub(r"# %% nbgrader=\{[^\n]*toy-ex3-check[^\n]*\n[^\n]*\n", "", s),
+     "exercise 3: needs both a solution and a check cell"),
+    ("check after the next exercise", lambda s: swap(swap(s, "toy-ex1-check", "toy-exX-check"), "toy-ex2-check", "toy-ex1-check")
+     .replace("toy-exX-check", "toy-ex2-check"), "exercise 1: check cell toy-ex1-check must follow its solution"),
+    ("missing heading", lambda s: swap(s, "### Exercise 2: cube it", "Exercise two"), "exercise 2: no '### Exercise 2"),
+    ("no Exercises section", lambda s: swap(s, "# ## Exercises", "# ## More"), "no '## Exercises' markdown heading"),
+    ("writes a figure", lambda s: swap(s, "doubled = base * 2", "doubled = base * 2\nsave_figure(fig, PAPER, 'x')"),
+     "exercises must not write the paper's figures"),
+    ("solution without region", lambda s: swap(swap(s, "### BEGIN SOLUTION\nvalues", "values"), "[base] * 3\n### END SOLUTION", "[base] * 3"),
+     "toy-ex3-solution: solution cell has no '### BEGIN SOLUTION' region"),
+]
+
+
+@pytest.mark.parametrize("what,edit,expected", BROKEN, ids=[b[0] for b in BROKEN])
+def test_structure_check_names_what_is_broken(tmp_path, what, edit, expected):
+    nb = toy(tmp_path, edit(toy_source()))
+    problems = course.structure_problems(nb, "toy")
+    assert any(expected in p for p in problems), problems
+
+
+# ---------------------------------------------------------------- student version, on the toy
+def test_student_version_stubs_solutions_keeps_checks_and_clears_outputs(tmp_path):
+    nb = toy(tmp_path)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="4\n")]
+    nb.cells[2].execution_count = 1
+    student = course.student_version(nb)
+    assert len(student.cells) == len(nb.cells)
+    for mine, theirs in zip(nb.cells, student.cells):
+        assert course.nbgrader_meta(mine) == course.nbgrader_meta(theirs)
+        if course.role(mine) == "solution":
+            assert theirs.source.startswith("shown = ")  # setup outside the region is kept
+            assert theirs.source.endswith("# YOUR CODE HERE\nraise NotImplementedError()")
+        elif course.role(mine) == "answer":
+            assert theirs.source == "YOUR ANSWER HERE"
+        else:
+            assert theirs.source == mine.source
+        if mine.cell_type == "code":
+            assert theirs.outputs == [] and theirs.execution_count is None
+        if course.role(mine) == "check":
+            assert theirs.metadata["editable"] is False and theirs.metadata["deletable"] is False
+    assert "jupytext" not in student.metadata and "jupytext" in nb.metadata
+
+
+def test_leak_check_finds_every_solution_line_but_not_shared_ones(tmp_path):
+    nb = toy(tmp_path)
+    lines = course.solution_lines(nb)
+    assert "doubled = base * 2" in lines and "cubed = int(cubed)" in lines
+    assert "Model answer number 1: it scales." in lines
+    assert "shown = 1" not in lines  # setup outside a region stays in the student version
+    student = course.student_version(nb)
+    assert course.leaked_lines(nb, student) == []
+    student.cells[7].source += "\n    cubed = int(cubed)  "
+    assert course.leaked_lines(nb, student) == ["cubed = int(cubed)"]
+    student.cells[3].source = "### BEGIN SOLUTION\n### END SOLUTION"
+    assert course.leaked_lines(nb, student)[-2:] == ["BEGIN SOLUTION", "END SOLUTION"]
+
+
+def test_a_solution_line_that_also_appears_in_a_paper_cell_is_not_distinctive(tmp_path):
+    text = swap(toy_source(), "doubled = base * 2\n", "doubled = base * 2\nprint(base)\n")
+    assert "print(base)" not in course.solution_lines(toy(tmp_path, text))
+
+
+def test_parameters_are_injected_after_the_parameters_cell(tmp_path):
+    student = course.student_version(toy(tmp_path), {"seed": 5}, comment="from the tutorial profile")
+    injected = student.cells[1]
+    assert injected.metadata["tags"] == ["injected-parameters"]
+    assert injected.source == "# from the tutorial profile\nseed = 5\n"
+    assert "tags" not in student.cells[2].metadata  # no empty tag lists left behind
+
+
+@pytest.mark.notebook
+def test_toy_instructor_passes_and_student_fails_each_check(tmp_path):
+    nb = toy(tmp_path)
+    instructor = course.outcomes(course.execute(nb, {"seed": 1}))
+    assert [(o.role, o.error) for o in instructor] == [("other", None)] * 3 + [("solution", None), ("check", None)] * 3
+    student = course.outcomes(course.execute(course.student_version(nb), {"seed": 1}))
+    assert course.unexpected(student) == []
+    assert [o.error for o in student if o.role == "check"] == ["NameError"] * 3
+    assert [o.error for o in student if o.role == "solution"] == ["NotImplementedError"] * 3
+    # the cells before the exercises ran with the injected seed
+    assert student[2].error is None and student[1].grade_id == ""
+
+
+def test_unexpected_outcomes_are_reported():
+    CO = course.CellOutcome
+    found = [CO(0, "other", "", "ValueError", evalue="boom"), CO(1, "solution", "t-ex1-solution", None),
+             CO(2, "check", "t-ex1-check", None), CO(3, "other", "", None, executed=False)]
+    assert course.unexpected(found) == [
+        "cell 0 (other) raised ValueError: boom",
+        "cell 1 (t-ex1-solution): expected NotImplementedError, got no error",
+        "cell 2 (t-ex1-check): check passed without an answer",
+        "cell 3 (other) was not executed",
+    ]
+
+
+# ---------------------------------------------------------------- names and the command line
+def test_course_names_are_validated_like_reproduce(monkeypatch):
+    monkeypatch.setattr(course, "with_exercises", lambda: ["quickstart", "das2022"])
+    assert course.check_names([]) == ["quickstart", "das2022"]
+    with pytest.raises(InvalidParameterError, match=r"unknown notebook 'nosuch'.*valid: quickstart, das2022$"):
+        course.check_names(["quickstart", "nosuch"])
+
+
+def cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_release_with_an_unknown_name_is_a_one_line_error(tmp_path):
+    done = cli("course", "release", "nosuchpaper", "--out", str(tmp_path))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: unknown notebook 'nosuchpaper'")
+    assert "valid: " in lines[0] and list(tmp_path.iterdir()) == []
+
+
+def test_release_without_out_is_a_one_line_error():
+    done = cli("course", "release", "quickstart")
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "error: 'course release' needs --out DIR (where the student notebooks go)")
+
+
+# ---------------------------------------------------------------- the paper notebooks
+REQUIRED = course.EXERCISE_NOTEBOOKS
+
+
+def test_the_required_notebooks_exist():
+    assert set(REQUIRED) <= set(notebooks.available())
+    assert "faithfulness" not in REQUIRED
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_exercise_markup_is_complete(name):
+    assert course.structure_problems(notebooks.read_source(name), name) == []
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_released_notebook_holds_no_solution(name, tmp_path):
+    [path] = course.release([name], tmp_path, profile=None, echo=lambda *_: None)
+    instructor, student = notebooks.read_source(name), nbformat.read(path, as_version=4)
+    assert course.solution_lines(instructor), "no solution lines found"
+    assert course.leaked_lines(instructor, student) == []
+    assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
+    assert sum("raise NotImplementedError()" in c.source for c in student.cells) == len(course.exercises(instructor))
