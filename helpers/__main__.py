@@ -23,13 +23,15 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--figures-dir", type=Path, help="where figures go (default: figures/)")
     rep.add_argument("--no-progress", action="store_true")
 
-    course = sub.add_parser("course", help="exercises: list them, or release student versions")
-    course.add_argument("action", choices=["list", "release"])
+    course = sub.add_parser("course", help="exercises: list them, release student versions, "
+                                           "or lay out an nbgrader course")
+    course.add_argument("action", choices=["list", "release", "source"])
     course.add_argument("notebooks", nargs="*", metavar="PAPER", help="default: every notebook with exercises")
-    course.add_argument("--out", type=Path, help="release: folder for the student notebooks (required)")
+    course.add_argument("--out", type=Path, help="release: folder for the student notebooks; "
+                        "source: nbgrader course directory (required)")
     course.add_argument("--profile", default="tutorial",
-                        help="release: parameters injected into the student versions (default: tutorial)")
-    course.add_argument("--no-profile", action="store_true", help="release: keep the notebooks' own defaults")
+                        help="parameters injected into the notebooks handed out (default: tutorial)")
+    course.add_argument("--no-profile", action="store_true", help="keep the notebooks' own defaults")
 
     data = sub.add_parser("data", help="list, fetch or check corpora")
     data.add_argument("action", choices=["list", "fetch", "check"])
@@ -62,8 +64,10 @@ def _course(args) -> int:
         print(course.describe(args.notebooks))
         return 0
     if args.out is None:
-        raise InvalidParameterError("'course release' needs --out DIR (where the student notebooks go)")
-    course.release(args.notebooks, args.out, profile=None if args.no_profile else args.profile)
+        where = "the student notebooks" if args.action == "release" else "the nbgrader course directory"
+        raise InvalidParameterError(f"'course {args.action}' needs --out DIR (where {where} go)")
+    write = course.release if args.action == "release" else course.course_source
+    write(args.notebooks, args.out, profile=None if args.no_profile else args.profile)
     return 0
 
 

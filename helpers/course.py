@@ -204,6 +204,15 @@ def structure_problems(nb, name: str) -> list[str]:
     return problems
 
 
+def checked_source(name: str):
+    """The instructor version, refused (first problem named) if its exercise markup is broken."""
+    nb = notebooks.read_source(name)
+    problems = structure_problems(nb, name)
+    if problems:
+        raise SerxaiError(f"{name}: exercise markup is broken: {problems[0]} (+{len(problems) - 1} more)")
+    return nb
+
+
 def solution_lines(nb) -> list[str]:
     """Distinctive lines of the instructor's answers: each non-blank line inside a solution
     region, and of each written model answer, that occurs nowhere else in the notebook."""
@@ -278,10 +287,7 @@ def release(names=(), out_dir: Path = Path("student"), profile: str | None = REL
     plan = {n: resolve_parameters(n, profile, {}) if profile else {} for n in names}
     written = []
     for name, parameters in plan.items():
-        instructor = notebooks.read_source(name)
-        problems = structure_problems(instructor, name)
-        if problems:
-            raise SerxaiError(f"{name}: exercise markup is broken: {problems[0]} (+{len(problems) - 1} more)")
+        instructor = checked_source(name)
         comment = f"Parameters of the {profile!r} profile (notebooks/params/{name}.{profile}.yaml)"
         student = student_version(instructor, parameters, comment)
         leaks = leaked_lines(instructor, student)
@@ -293,6 +299,47 @@ def release(names=(), out_dir: Path = Path("student"), profile: str | None = REL
         found = exercises(instructor)
         echo(f"{path}: {len(found)} exercises, {sum(e.points for e in found):g} points")
         written.append(path)
+    return written
+
+
+NBGRADER_CONFIG = """# nbgrader's course directory for the serxai notebooks (written by `python -m helpers course source`).
+c = get_config()
+c.CourseDirectory.course_id = "serxai"
+"""
+
+
+def write_source(nb, name: str, course_dir: Path, parameters: dict | None = None,
+                 comment: str = "Parameters") -> Path:
+    """nbgrader's layout: `<course_dir>/source/<name>/<name>.ipynb` holds the instructor
+    version (markup unchanged, outputs dropped); nbgrader_config.py is written if absent."""
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("jupytext", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    if parameters:
+        nb = inject(nb, parameters, comment)
+    path = Path(course_dir) / "source" / name / f"{name}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, nbformat.writes(nb) + "\n")
+    config = Path(course_dir) / "nbgrader_config.py"
+    if not config.exists():
+        atomic_write_text(config, NBGRADER_CONFIG)
+    return path
+
+
+def course_source(names=(), course_dir: Path = Path("course"), profile: str | None = RELEASE_PROFILE,
+                  echo=print) -> list[Path]:
+    """The instructor versions as nbgrader assignments, one per notebook."""
+    from .reproduce import resolve_parameters
+
+    names = check_names(list(names))
+    plan = {n: resolve_parameters(n, profile, {}) if profile else {} for n in names}
+    written = []
+    for name, parameters in plan.items():
+        comment = f"Parameters of the {profile!r} profile (notebooks/params/{name}.{profile}.yaml)"
+        written.append(write_source(checked_source(name), name, course_dir, parameters, comment))
+        echo(f"{written[-1]}: assignment {name!r}")
     return written
 
 

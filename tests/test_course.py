@@ -6,10 +6,13 @@ have exercises (`course.EXERCISE_NOTEBOOKS`).
 """
 from __future__ import annotations
 
+import csv
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import jupytext
 import nbformat
@@ -255,3 +258,91 @@ def test_released_notebook_holds_no_solution(name, tmp_path):
     assert course.leaked_lines(instructor, student) == []
     assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
     assert sum("raise NotImplementedError()" in c.source for c in student.cells) == len(course.exercises(instructor))
+
+
+@pytest.fixture(scope="module", params=REQUIRED)
+def student_run(request, tmp_path_factory):
+    """One run of each student version on the smoke profile (every cell, errors allowed),
+    shared by the three assertions below."""
+    name = request.param
+    if not course.has_exercises(name):
+        pytest.fail(f"{name} has no exercises yet")
+    figures = tmp_path_factory.mktemp(f"student-{name}")
+    return name, course.execute_student(name, "smoke", figures_dir=figures)
+
+
+@pytest.mark.notebook
+def test_student_solution_cells_raise_not_implemented(student_run):
+    name, found = student_run
+    solutions = [(o.grade_id, o.error) for o in found if o.role == "solution"]
+    assert len(solutions) == len(course.exercises(notebooks.read_source(name))) >= course.MIN_EXERCISES
+    assert solutions == [(gid, "NotImplementedError") for gid, _ in solutions]
+
+
+@pytest.mark.notebook
+def test_student_check_cells_fail(student_run):
+    name, found = student_run
+    checks = [o for o in found if o.role == "check"]
+    assert len(checks) >= course.MIN_EXERCISES
+    assert [o.grade_id for o in checks if not o.executed or o.error is None] == []
+
+
+@pytest.mark.notebook
+def test_student_paper_cells_run_cleanly(student_run):
+    name, found = student_run
+    others = [o for o in found if o.role == "other"]
+    assert others and course.unexpected(others) == []
+
+
+def test_course_list_shows_exercises_ids_and_points(tmp_path, monkeypatch):
+    monkeypatch.setattr(course, "with_exercises", lambda: ["toy"])
+    monkeypatch.setattr(notebooks, "read_source", lambda name: toy(tmp_path))
+    assert course.describe().splitlines() == [
+        "toy  (3 exercises, 6 points)",
+        "    1. double  [2 pt]  toy-ex1-solution, toy-ex1-check, toy-ex1-answer",
+        "    2. cube it  [2 pt]  toy-ex2-solution, toy-ex2-check, toy-ex2-answer",
+        "    3. a list  [2 pt]  toy-ex3-solution, toy-ex3-check, toy-ex3-answer",
+    ]
+
+
+def test_course_list_through_the_cli_names_every_notebook_with_exercises():
+    done = cli("course", "list")
+    assert done.returncode == 0, done.stderr
+    shown = re.findall(r"^(\w+)  \((\d+) exercises", done.stdout, re.M)
+    assert [n for n, _ in shown] == course.with_exercises()
+    for name, count in shown:
+        assert f"{name}-ex1-check" in done.stdout and int(count) == len(course.exercises(notebooks.read_source(name)))
+
+
+def nbgrader(*args, cwd):
+    """nbgrader's own command line (it runs `alembic` from the same environment)."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.notebook
+def test_nbgrader_takes_the_markup_unchanged_and_grades_it(tmp_path):
+    """`course source` → nbgrader generate_assignment gives our student version; nbgrader's
+    autograde gives the instructor version every check point and the student version none."""
+    nb = toy(tmp_path)
+    root = tmp_path / "course"
+    course.write_source(nb, "toy", root, {"seed": 1})
+    assert (root / "nbgrader_config.py").exists()
+    nbgrader("generate_assignment", "toy", cwd=root)
+    theirs = nbformat.read(root / "release" / "toy" / "toy.ipynb", as_version=4)
+    ours = course.student_version(nb, {"seed": 1})
+    assert [c.source for c in theirs.cells] == [c.source for c in ours.cells]
+    assert [course.nbgrader_meta(c).get("grade_id") for c in theirs.cells] == [
+        course.nbgrader_meta(c).get("grade_id") for c in ours.cells]
+    for student, version in (("alice", ours), ("bob", nbformat.read(root / "source" / "toy" / "toy.ipynb", as_version=4))):
+        folder = root / "submitted" / student / "toy"
+        folder.mkdir(parents=True)
+        nbformat.write(version, folder / "toy.ipynb")
+    nbgrader("autograde", "toy", cwd=root)
+    nbgrader("export", cwd=root)
+    grades = {row["student_id"]: row for row in csv.DictReader((root / "grades.csv").open())}
+    assert float(grades["alice"]["score"]) == 0 and float(grades["alice"]["max_score"]) == 6
+    assert float(grades["bob"]["score"]) == 3  # the three checks; written answers are graded by hand
