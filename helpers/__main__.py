@@ -25,8 +25,9 @@ def _parser() -> argparse.ArgumentParser:
 
     course = sub.add_parser("course", help="exercises: list them, release student versions, "
                                            "or lay out an nbgrader course")
-    course.add_argument("action", choices=["list", "release", "source"])
-    course.add_argument("notebooks", nargs="*", metavar="PAPER", help="default: every notebook with exercises")
+    course.add_argument("action", choices=["list", "release", "source", "grade"])
+    course.add_argument("notebooks", nargs="*", metavar="PAPER",
+                        help="default: every notebook with exercises (grade: the submitted .ipynb files)")
     course.add_argument("--out", type=Path, help="release: folder for the student notebooks; "
                         "source: nbgrader course directory (required)")
     course.add_argument("--profile", default="tutorial",
@@ -63,11 +64,33 @@ def _course(args) -> int:
     if args.action == "list":
         print(course.describe(args.notebooks))
         return 0
+    if args.action == "grade":
+        return _grade(args.notebooks)
     if args.out is None:
-        where = "the student notebooks" if args.action == "release" else "the nbgrader course directory"
-        raise InvalidParameterError(f"'course {args.action}' needs --out DIR (where {where} go)")
+        what = "folder for the student notebooks" if args.action == "release" else "the nbgrader course directory"
+        raise InvalidParameterError(f"'course {args.action}' needs --out DIR ({what})")
     write = course.release if args.action == "release" else course.course_source
     write(args.notebooks, args.out, profile=None if args.no_profile else args.profile)
+    return 0
+
+
+def _grade(paths) -> int:
+    import nbformat
+
+    from . import course
+
+    if not paths:
+        raise InvalidParameterError("'course grade' needs the submitted notebooks (.ipynb files)")
+    missing = [p for p in paths if not Path(p).is_file()]
+    if missing:
+        raise InvalidParameterError(f"no such notebook {', '.join(map(repr, missing))}")
+    for path in paths:
+        marks = course.grade(nbformat.read(path, as_version=4))
+        for m in marks:
+            print(f"{path}\t{m.grade_id}\t{m.points if m.passed else 0:g}/{m.points:g}"
+                  + ("" if m.passed else f"\t{m.error}"))
+        earned = sum(m.points for m in marks if m.passed)
+        print(f"{path}\ttotal\t{earned:g}/{sum(m.points for m in marks):g}")
     return 0
 
 

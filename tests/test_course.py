@@ -233,7 +233,15 @@ def test_release_with_an_unknown_name_is_a_one_line_error(tmp_path):
 def test_release_without_out_is_a_one_line_error():
     done = cli("course", "release", "quickstart")
     assert done.returncode == 2 and done.stderr.strip() == (
-        "error: 'course release' needs --out DIR (where the student notebooks go)")
+        "error: 'course release' needs --out DIR (folder for the student notebooks)")
+
+
+def test_binder_builds_the_student_versions_the_readme_links_to():
+    from helpers.paths import REPO_ROOT
+
+    post_build = (REPO_ROOT / "binder" / "postBuild").read_text()
+    assert "python -m helpers course release --out student" in post_build
+    assert "urlpath=lab/tree/student/quickstart.ipynb" in (REPO_ROOT / "README.md").read_text()
 
 
 # ---------------------------------------------------------------- the paper notebooks
@@ -346,3 +354,19 @@ def test_nbgrader_takes_the_markup_unchanged_and_grades_it(tmp_path):
     grades = {row["student_id"]: row for row in csv.DictReader((root / "grades.csv").open())}
     assert float(grades["alice"]["score"]) == 0 and float(grades["alice"]["max_score"]) == 6
     assert float(grades["bob"]["score"]) == 3  # the three checks; written answers are graded by hand
+
+
+@pytest.mark.notebook
+def test_grading_by_check_cells_restores_the_checks_and_counts_passes(tmp_path):
+    nb = toy(tmp_path)
+    submission = course.student_version(nb, {"seed": 1})
+    solved = next(c for c in submission.cells if course.nbgrader_meta(c).get("grade_id") == "toy-ex1-solution")
+    solved.source = solved.source.replace("raise NotImplementedError()", "doubled = base + base")
+    tampered = next(c for c in submission.cells if course.nbgrader_meta(c).get("grade_id") == "toy-ex2-check")
+    tampered.source = "assert True"
+    dropped = next(i for i, c in enumerate(submission.cells) if course.nbgrader_meta(c).get("grade_id") == "toy-ex3-check")
+    del submission.cells[dropped]
+    marks = course.grade(submission, instructor=nb, figures_dir=tmp_path)
+    assert [(m.grade_id, m.points, m.passed, m.error) for m in marks] == [
+        ("toy-ex1-check", 1.0, True, None), ("toy-ex2-check", 1.0, False, "NameError"),
+        ("toy-ex3-check", 1.0, False, "missing")]
