@@ -413,3 +413,30 @@ def plot_band_weights(axes, summary: pd.DataFrame, datasets: list, model_titles:
             ax.set_title(f"{model_titles[model].split(' (')[0]} · {emotion}", fontsize=8)
     axes[0, 0].legend(fontsize=7)
     axes[0, 0].figure.suptitle(f"mean ± sd of component weights; {model_titles['wav2vec2']}", fontsize=9)
+
+
+# ---------------------------------------------------------------- exercises: a planted band moved elsewhere
+
+
+def moved_band_table(lo_hz: float, hi_hz: float, max_speakers: int = 0, root=None) -> pd.DataFrame:
+    """`synthetic-band` re-rendered with its cue in [lo_hz, hi_hz] Hz (four emotions), in a folder of
+    its own (default: <data dir>/synthetic-band-<lo>-<hi>Hz), laid out like `load_table`'s output."""
+    from .paths import data_dir as default_data_dir
+    from .synthetic import ensure_corpus
+
+    root = root or default_data_dir() / f"synthetic-band-{lo_hz:g}-{hi_hz:g}Hz"
+    table = ensure_corpus(root=root, variant="synthetic-band", seed=0, emotions=list(EMOTIONS),
+                          cue_band=(float(lo_hz), float(hi_hz)), progress=False)
+    table = balanced_speakers(table.reset_index(drop=True), max_speakers)
+    table["utterance"] = [p.rsplit("/", 1)[-1].rsplit(".", 1)[0] for p in table["path"]]
+    return table.sort_values(["speaker", "emotion", "utterance"]).reset_index(drop=True)
+
+
+def prepare_moved_band(lo_hz: float, hi_hz: float, featurizers: dict, seed: int, max_speakers: int = 0,
+                       max_seconds: float = 0.0, root=None) -> DatasetRun:
+    """`prepare_dataset` for the synthetic-band corpus with its planted band moved to [lo_hz, hi_hz]."""
+    table = moved_band_table(lo_hz, hi_hz, max_speakers, root)
+    signals = load_signals(table["path"], max_seconds=max_seconds)
+    loso = {model: fit_loso(featurize(signals), table["emotion"], table["speaker"], seed, index=table.index)
+            for model, featurize in featurizers.items()}
+    return DatasetRun(f"synthetic-band {lo_hz:g}-{hi_hz:g} Hz", table, signals, loso)

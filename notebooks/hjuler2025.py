@@ -345,3 +345,162 @@ print(comparison[["item", "paper", "this_run", "agrees"]].to_string(index=False)
 #   `hjuler2025.emodb.yaml` (the paper's example files). The paper's corpus sizes (7356
 #   RAVDESS, 1277 IEMOCAP recordings) match no standard four-emotion subset; we report the
 #   counts we use in `table2_loso_uar`.
+
+# %% [markdown]
+# ## Exercises
+# Each exercise changes one thing in the pipeline above and asks what happens to the
+# explanations. They reuse the notebook's variables (`first`, `band_run`, `masks`,
+# `featurizers`, …) and its parameters, so they stay quick on the `smoke` and `tutorial`
+# profiles; they assume the synthetic default with a ground-truth corpus (`gt_dataset`) and
+# `n_stability` ≥ 1. Nothing here writes a figure or a table.
+
+# %% [markdown]
+# ### Exercise 1: do more perturbations give steadier explanations?
+# The stability check above compared two mask seeds with `n_perturbations` masks each.
+# Re-explain the same utterances (`again`) with the wav2vec2 model only (pass
+# `{"wav2vec2": featurizers["wav2vec2"]}` to `em.explain_rows`) but with **four times** as
+# many masks, once drawn from `RandomState(lime_random_state)` and once from
+# `RandomState(stability_random_state)`. Store the Spearman agreement of the two weight
+# vectors of each utterance (`emolime.rank_agreement`) in a `pd.Series` called `rho_more`,
+# indexed by utterance. Compare its mean with the wav2vec2 rows of `stability`: why should
+# more perturbations help, and why can a single utterance still agree less than before?
+
+# %% nbgrader={"grade": false, "grade_id": "hjuler2025-ex1-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+only_w2v = {"wav2vec2": featurizers["wav2vec2"]}
+runs_more = [em.explain_rows(first, again.index, only_w2v, emolime.lime_masks(4 * n_perturbations, random_state=rs), bands, inversion, fill)
+             for rs in (lime_random_state, stability_random_state)]
+both_more = runs_more[1].merge(runs_more[0], on=["utterance", "component"], suffixes=("_2", ""))
+rho_more = both_more.groupby("utterance").apply(lambda g: emolime.rank_agreement(g.weight, g.weight_2), include_groups=False)
+### END SOLUTION
+print(f"wav2vec2 mean Spearman: {n_perturbations} masks {stability[stability.model == 'wav2vec2'].spearman.mean():.2f}, "
+      f"{4 * n_perturbations} masks {rho_more.mean():.2f}")
+
+# %% nbgrader={"grade": true, "grade_id": "hjuler2025-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+before = stability[stability.model == "wav2vec2"].set_index("utterance").spearman.sort_index()
+assert isinstance(rho_more, pd.Series), "rho_more should be a pandas Series"
+assert sorted(rho_more.index) == sorted(before.index), "one value per utterance of `again`"
+assert np.isfinite(rho_more).all() and rho_more.between(-1, 1).all(), "Spearman correlations lie in [-1, 1]"
+assert not np.allclose(rho_more.sort_index().to_numpy(), before.to_numpy()), "these should come from new, longer mask sets"
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "hjuler2025-ex1-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The surrogate's 8 coefficients are fitted to the sampled masks; with few samples each
+# coefficient has a large sampling error and two seeds rank the components differently.
+# Quadrupling the masks shrinks that error, so the mean agreement usually rises. It is not
+# guaranteed per utterance: components with nearly equal weights swap places under any
+# amount of noise, and with 8 components one swap already moves Spearman by about 0.02–0.1.
+
+# %% [markdown]
+# ### Exercise 2: silence or a noise floor for a removed component?
+# Removed components are zeroed (`fill="zero"`). Re-explain the two example utterances of
+# Figs 2–3 (`example_rows` of `first`, both models, the same `masks`) with `fill="noise"`
+# and keep the result in `examples_noise` (the layout of `examples`). Then put the Spearman
+# agreement between the zero-fill and noise-fill weights of each example and model in a
+# `pd.Series` called `fill_rho`, indexed by (emotion, model). Which model's explanation
+# depends more on how a band is removed, and why might that be?
+
+# %% nbgrader={"grade": false, "grade_id": "hjuler2025-ex2-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+examples_noise = em.explain_rows(first, example_rows, featurizers, masks, bands, inversion, "noise")
+paired = examples_noise.merge(examples, on=["emotion", "model", "utterance", "component"], suffixes=("_noise", ""))
+fill_rho = paired.groupby(["emotion", "model"]).apply(lambda g: emolime.rank_agreement(g.weight, g.weight_noise), include_groups=False)
+### END SOLUTION
+print(fill_rho.round(2).to_string())
+
+# %% nbgrader={"grade": true, "grade_id": "hjuler2025-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert list(examples_noise.columns) == list(examples.columns) and len(examples_noise) == len(examples)
+assert set(examples_noise.utterance) == set(examples.utterance), "explain the same two utterances"
+assert not np.allclose(examples_noise.weight, examples.weight), "noise-filled perturbations should change the weights"
+assert isinstance(fill_rho, pd.Series) and len(fill_rho) == examples.groupby(["emotion", "model"]).ngroups
+assert set(fill_rho.index.get_level_values(-1)) == set(examples.model) and fill_rho.between(-1, 1).all()
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "hjuler2025-ex2-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# A zeroed band is a perfect spectral hole that never occurs in real speech, so part of what
+# LIME measures is the model's reaction to that artefact. A floor 60 dB below the peak is
+# closer to "nothing of interest here". Functionals such as spectral slope, flux or
+# band-energy ratios react strongly to exact zeros (log of tiny values), so the ComParE
+# model's weights can move more than those of the wav2vec2 stand-in, whose random
+# convolutional front end averages over many bins. The explanation is only as meaningful
+# as the choice of what "absent" means.
+
+# %% [markdown]
+# ### Exercise 3: the mel split against the 1-kHz split
+# Explain the ground-truth utterances (`chosen` of `band_run`, both models, the same
+# `masks`) again with `bands="hz"`. Store the weights in `gt_hz`, the component that holds
+# the planted band (`lo`–`hi` Hz) under the Hz split in `planted_hz` (0-based, like
+# `planted`), and each model's mean rank of that component (1 best, chance 4.5) in a
+# `pd.Series` called `mean_rank_hz`, indexed by model. Compare with `gt_summary.mean_rank`:
+# which split lets EmoLIME localise the 450-Hz-wide planted band better, and why?
+
+# %% nbgrader={"grade": false, "grade_id": "hjuler2025-ex3-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+planted_hz = emolime.component_of_band(lo, hi, emolime.band_edges("hz"))
+gt_hz = em.explain_rows(band_run, chosen.index, featurizers, masks, "hz", inversion, fill)
+rank_hz = gt_hz.groupby(["model", "utterance"]).weight.apply(lambda w: emolime.rank_of_component(w.to_numpy(), planted_hz))
+mean_rank_hz = rank_hz.groupby("model").mean()
+### END SOLUTION
+print(pd.DataFrame({f"{bands} split": gt_summary.mean_rank, "hz split": mean_rank_hz}).round(2).to_string())
+
+# %% nbgrader={"grade": true, "grade_id": "hjuler2025-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert (gt_hz.lo_hz % 1000 == 0).all() and gt_hz.hi_hz.max() == 8000, "gt_hz should use the 1-kHz components"
+assert set(gt_hz.utterance) == set(chosen.utterance), "explain the chosen ground-truth utterances"
+assert isinstance(planted_hz, (int, np.integer)) and 0 <= planted_hz < 8
+assert gt_hz.lo_hz[gt_hz.component == planted_hz + 1].iloc[0] <= lo < hi <= gt_hz.hi_hz[gt_hz.component == planted_hz + 1].iloc[0]
+assert isinstance(mean_rank_hz, pd.Series) and sorted(mean_rank_hz.index) == sorted(gt_summary.index)
+assert mean_rank_hz.between(1, 8).all()
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "hjuler2025-ex3-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Under the mel split the planted 1200–1650 Hz band fills most of component 4 (1148–1689
+# Hz); under the Hz split it is less than half of component 2 (1000–2000 Hz), which also
+# switches off 1000–1200 and 1650–2000 Hz of cue-free speech with it and cuts the loud low
+# harmonics into coarser pieces. Both splits remove the whole cue when the planted
+# component is off, but the Hz split dilutes it with unrelated energy and changes which
+# components compete for rank 1, so on the default run the ComParE model's planted
+# component ranks clearly better under the mel split. Components narrow around the cue
+# localise it more sharply; a split that does not match the cue's bandwidth blurs it, and
+# the "right" split for real speech is not known in advance.
+
+# %% [markdown]
+# ### Exercise 4: move the planted band
+# Does EmoLIME follow the cue, or just favour one region? Render the band-limited corpus
+# with its cue moved to `moved_band` (`em.prepare_moved_band` builds and fits it like
+# `prepare_dataset`; keep `max_speakers` and `max_seconds`) and call it `moved_run`. Select
+# up to `n_per_emotion` correctly classified emotional utterances as in the ground-truth
+# cell, explain them with both models (`moved_weights`), find the component holding the
+# moved band (`moved_planted`, 0-based, with the notebook's `edges`) and each model's mean
+# rank of it (`moved_ranks`, a `pd.Series` indexed by model). Did the top component move?
+
+# %% nbgrader={"grade": false, "grade_id": "hjuler2025-ex4-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+moved_band = (400.0, 700.0)  # Hz: inside one component under both splits, below the original band
+### BEGIN SOLUTION
+moved_run = em.prepare_moved_band(*moved_band, featurizers, seed, max_speakers, max_seconds)
+moved_chosen = emolime.select_utterances(moved_run.outcomes(), n_per_emotion, seed)
+moved_chosen = moved_chosen[moved_chosen.emotion != "neutral"]
+moved_weights = em.explain_rows(moved_run, moved_chosen.index, featurizers, masks, bands, inversion, fill)
+moved_planted = emolime.component_of_band(*moved_band, edges)
+moved_rank = moved_weights.groupby(["model", "utterance"]).weight.apply(lambda w: emolime.rank_of_component(w.to_numpy(), moved_planted))
+moved_ranks = moved_rank.groupby("model").mean()
+### END SOLUTION
+print(pd.DataFrame(em.uar_rows(moved_run)).to_string(index=False))
+print(f"planted component {planted + 1} -> {moved_planted + 1}; mean rank of the moved component:", moved_ranks.round(2).to_dict())
+
+# %% nbgrader={"grade": true, "grade_id": "hjuler2025-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+emotional = moved_run.table[moved_run.table.emotion != "neutral"]
+assert (emotional.cue_lo_hz == moved_band[0]).all() and (emotional.cue_hi_hz == moved_band[1]).all(), "render the moved band"
+assert len(moved_weights) and set(moved_weights.utterance) <= set(emotional.utterance), "explain emotional files of moved_run"
+assert isinstance(moved_planted, (int, np.integer)) and moved_planted != planted and 0 <= moved_planted < len(edges) - 1
+assert edges[moved_planted] <= moved_band[0] < moved_band[1] <= edges[moved_planted + 1]
+assert isinstance(moved_ranks, pd.Series) and sorted(moved_ranks.index) == sorted(featurizers)
+assert moved_ranks.between(1, 8).all()
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "hjuler2025-ex4-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# If the model learned the cue wherever it is, the moved component should now take the low
+# ranks that component 4 had, while component 4 falls back towards chance: the explanation
+# follows the evidence, not a preferred region. Each model is retrained on the moved corpus,
+# so this tests the pair (model, explainer), and it works only where the model can use the
+# new band: check the UAR first, since a model that does not separate the emotions has no
+# cue to reveal and LIME then ranks noise. Low bands carry the loud harmonics, so a cue
+# there is easy to learn; in a trial at 3.1–3.6 kHz the ComParE model reached a UAR of only
+# about 0.57 and the moved component ranked near chance. The wav2vec2 stand-in is random,
+# so its ranks say more about how its untrained front end weights frequencies than about
+# any learned cue.

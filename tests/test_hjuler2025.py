@@ -101,3 +101,22 @@ def test_notebook_runs_on_the_emodb_subset(emodb_subset_dir, tmp_path):
     assert weights.weight.abs().max() > 0
     comparison = pd.read_csv(out / "paper_vs_run.csv")
     assert comparison.dataset.iloc[0].startswith("emodb")
+
+
+def test_moved_band_table_plants_the_cue_in_the_requested_band(tmp_path):
+    import soundfile as sf
+
+    table = em.moved_band_table(3100, 3600, max_speakers=2, root=tmp_path / "moved")
+    assert table.speaker.nunique() == 2 and set(table.emotion) == set(em.EMOTIONS)
+    emotional = table[table.emotion != "neutral"]
+    assert (emotional.cue_lo_hz == 3100).all() and (emotional.cue_hi_hz == 3600).all()
+    assert table[table.emotion == "neutral"].cue_lo_hz.isna().all()
+    assert table.utterance.is_unique and str(tmp_path / "moved") in table.path.iloc[0]
+    # the angry file differs from its neutral twin only inside the band
+    angry = emotional[emotional.emotion == "anger"].iloc[0]
+    twin = table[(table.emotion == "neutral") & (table.speaker == angry["speaker"]) & (table["take"] == angry["take"])].iloc[0]
+    diff = sf.read(angry.path)[0] - sf.read(twin.path)[0]
+    power = np.abs(np.fft.rfft(diff)) ** 2
+    freqs = np.fft.rfftfreq(len(diff), 1 / 16000)
+    inside = (freqs >= 3000) & (freqs <= 3700)
+    assert power[inside].sum() > 0.95 * power.sum()
