@@ -61,24 +61,34 @@ def role(cell) -> str:
     return "check" if meta.get("grade") else "other"
 
 
-def solution_regions(source: str) -> list[list[str]]:
-    """Lines inside each `### BEGIN SOLUTION` … `### END SOLUTION` region (raises if unbalanced)."""
-    regions, current = [], None
+def _split(source: str) -> tuple[list[list[str]], list[str]]:
+    """(lines inside each solution region, lines outside any; delimiters are outside).
+    Raises ValueError on nested, unclosed or stray delimiters."""
+    regions, outside, current = [], [], None
     for number, line in enumerate(source.splitlines(), start=1):
         if "BEGIN SOLUTION" in line:
             if current is not None:
                 raise ValueError(f"line {number}: BEGIN SOLUTION inside another solution region")
             current = []
+            outside.append(line)
         elif "END SOLUTION" in line:
             if current is None:
                 raise ValueError(f"line {number}: END SOLUTION without BEGIN SOLUTION")
             regions.append(current)
             current = None
+            outside.append(line)
         elif current is not None:
             current.append(line)
+        else:
+            outside.append(line)
     if current is not None:
         raise ValueError("BEGIN SOLUTION without END SOLUTION")
-    return regions
+    return regions, outside
+
+
+def solution_regions(source: str) -> list[list[str]]:
+    """Lines inside each `### BEGIN SOLUTION` … `### END SOLUTION` region (raises if unbalanced)."""
+    return _split(source)[0]
 
 
 def exercises(nb) -> list[Exercise]:
@@ -219,21 +229,22 @@ def solution_lines(nb) -> list[str]:
     inside, outside = [], set()
     for cell in nb.cells:
         if role(cell) == "answer" and BEGIN not in cell.source:
-            inside += [s.strip() for s in cell.source.splitlines()]
+            inside += [line.strip() for line in cell.source.splitlines()]
             continue
-        regions = solution_regions(cell.source)
-        hidden = {line for region in regions for line in region}
+        regions, rest = _split(cell.source)
         inside += [line.strip() for region in regions for line in region]
-        outside |= {line.strip() for line in cell.source.splitlines() if line not in hidden}
+        outside |= {line.strip() for line in rest}
     return sorted({s for s in inside if s} - outside)
 
 
 def leaked_lines(instructor, student) -> list[str]:
-    """Solution lines (see `solution_lines`) and region markers present in a student version."""
-    present = {line.strip() for cell in student.cells for line in cell.source.splitlines()}
+    """Solution lines (see `solution_lines`) and region markers present in a student version
+    (an injected parameters cell is not the student's to have leaked into)."""
+    cells = [c for c in student.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    present = {line.strip() for cell in cells for line in cell.source.splitlines()}
     leaks = [s for s in solution_lines(instructor) if s in present]
     return leaks + [m for m in ("BEGIN SOLUTION", "END SOLUTION")
-                    if any(m in cell.source for cell in student.cells)]
+                    if any(m in cell.source for cell in cells)]
 
 
 def _exporter():

@@ -175,6 +175,9 @@ def test_leak_check_finds_every_solution_line_but_not_shared_ones(tmp_path):
 def test_a_solution_line_that_also_appears_in_a_paper_cell_is_not_distinctive(tmp_path):
     text = swap(toy_source(), "doubled = base * 2\n", "doubled = base * 2\nprint(base)\n")
     assert "print(base)" not in course.solution_lines(toy(tmp_path, text))
+    same_cell = swap(toy_source(), "doubled = base * 2\n", "doubled = base * 2\nshown = 1\n")
+    assert "shown = 1" not in course.solution_lines(toy(tmp_path, same_cell))
+    assert "doubled = base * 2" in course.solution_lines(toy(tmp_path, same_cell))
 
 
 def test_parameters_are_injected_after_the_parameters_cell(tmp_path):
@@ -260,7 +263,8 @@ def test_exercise_markup_is_complete(name):
 
 @pytest.mark.parametrize("name", REQUIRED)
 def test_released_notebook_holds_no_solution(name, tmp_path):
-    [path] = course.release([name], tmp_path, profile=None, echo=lambda *_: None)
+    profile = "tutorial" if "tutorial" in notebooks.profiles(name) else None  # as handed out
+    [path] = course.release([name], tmp_path, profile=profile, echo=lambda *_: None)
     instructor, student = notebooks.read_source(name), nbformat.read(path, as_version=4)
     assert course.solution_lines(instructor), "no solution lines found"
     assert course.leaked_lines(instructor, student) == []
