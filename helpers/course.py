@@ -394,7 +394,10 @@ def outcomes(nb) -> list[CellOutcome]:
 def execute(nb, parameters: dict | None = None, figures_dir: Path | None = None,
             timeout: int = 1800):
     """Run every cell even after errors (papermill would stop at the first one): papermill's
-    injection, then nbclient with allow_errors, in notebooks/ with reproduce's quiet env."""
+    injection, then nbclient with allow_errors, in notebooks/ with reproduce's quiet env.
+    Figures go to `figures_dir`, or to a scratch folder: never over the committed ones."""
+    import tempfile
+
     from nbclient import NotebookClient
 
     from .reproduce import _environment
@@ -402,7 +405,7 @@ def execute(nb, parameters: dict | None = None, figures_dir: Path | None = None,
     nb = inject(nb, parameters) if parameters else copy.deepcopy(nb)
     client = NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=timeout,
                             resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
-    with _environment(figures_dir):
+    with tempfile.TemporaryDirectory() as scratch, _environment(Path(figures_dir or scratch)):
         client.execute()
     return nb
 
@@ -430,8 +433,6 @@ def grade(submission, instructor=None, figures_dir: Path | None = None) -> list[
     cell is first restored from the instructor version (as nbgrader's autograde does, so an
     edited check cannot pass), the notebook runs top to bottom with errors allowed, and a
     check earns its points when it raised nothing. Written answers are left to a reader."""
-    import tempfile
-
     nb = copy.deepcopy(submission)
     if instructor is None:
         gids = [str(nbgrader_meta(c).get("grade_id", "")) for c in nb.cells]
@@ -446,8 +447,7 @@ def grade(submission, instructor=None, figures_dir: Path | None = None) -> list[
         if gid in checks:
             cell.source, cell.metadata["nbgrader"] = checks[gid].source, dict(nbgrader_meta(checks[gid]))
             seen.add(gid)
-    with tempfile.TemporaryDirectory() as scratch:
-        executed = execute(nb, None, Path(figures_dir or scratch))
+    executed = execute(nb, None, figures_dir)
     marks = {gid: Mark(gid, float(nbgrader_meta(c).get("points", 0)), False, "missing") for gid, c in checks.items()}
     for o in outcomes(executed):
         if o.grade_id in seen:
