@@ -316,6 +316,8 @@ def release(names=(), out_dir: Path = Path("student"), profile: str | None = REL
 NBGRADER_CONFIG = """# nbgrader's course directory for the serxai notebooks (written by `python -m helpers course source`).
 c = get_config()
 c.CourseDirectory.course_id = "serxai"
+# nbgrader stops a cell after 30 s by default; paper cells that train a model take longer.
+c.Execute.timeout = 600
 """
 
 

@@ -342,7 +342,7 @@ def test_nbgrader_takes_the_markup_unchanged_and_grades_it(tmp_path):
     nb = toy(tmp_path)
     root = tmp_path / "course"
     course.write_source(nb, "toy", root, {"seed": 1})
-    assert (root / "nbgrader_config.py").exists()
+    assert "c.Execute.timeout = 600" in (root / "nbgrader_config.py").read_text()
     nbgrader("generate_assignment", "toy", cwd=root)
     theirs = nbformat.read(root / "release" / "toy" / "toy.ipynb", as_version=4)
     ours = course.student_version(nb, {"seed": 1})
