@@ -427,13 +427,30 @@ def analyse_task(task: Task, egemaps_z: np.ndarray, embedding_z: np.ndarray, n_o
     X_ege, X_emb = egemaps_z[task.rows], embedding_z[task.rows]
     ege = nested_cv(X_ege, task.y, task.groups, n_outer, n_inner)
     emb = nested_cv(X_emb, task.y, task.groups, n_outer, n_inner, ks=k_grid(X_emb.shape[1]))
-    sets = {"all": np.arange(X_emb.shape[1]), "top": emb.ranking[:emb.k_final]}
+    probed = probe_top_k(task, egemaps_z, embedding_z, emb.ranking[:emb.k_final], n_outer, n_inner)
+    return EmotionAnalysis(task.emotion, task, ege, emb, probed)
+
+
+@single_threaded
+def probe_top_k(task: Task, egemaps_z, embedding_z, top_dims, n_outer: int = 5,
+                n_inner: int = 5) -> pd.DataFrame:
+    """§III-E for one task: Ridge probes of every eGeMAPS feature from all embedding dims and
+    from `top_dims` (e.g. the first k of a SHAP ranking), with Eq. 1 per feature. Columns
+    rmse_all, rmse_top, info_increase (NaN for features constant on the task's rows)."""
+    X_ege = np.asarray(egemaps_z, dtype=np.float64)[task.rows]
+    X_emb = np.asarray(embedding_z, dtype=np.float64)[task.rows]
+    top_dims = np.asarray(top_dims, dtype=int)
+    if top_dims.ndim != 1 or len(top_dims) == 0 or len(set(top_dims.tolist())) != len(top_dims) \
+            or top_dims.min() < 0 or top_dims.max() >= X_emb.shape[1]:
+        raise InvalidParameterError(f"top_dims must be distinct dims of the {X_emb.shape[1]}-dim embedding, "
+                                    f"at least one; got {top_dims.tolist()[:10]}")
+    sets = {"all": np.arange(X_emb.shape[1]), "top": top_dims}
     probed = probe(X_emb, X_ege, task.groups, sets, n_outer, n_inner)
     constant = X_ege.std(axis=0) < 1e-12  # nothing to predict: leave it out, do not divide by 0
     probed.loc[constant, ["all", "top"]] = np.nan
     probed = probed.rename(columns={"all": "rmse_all", "top": "rmse_top"})
     probed["info_increase"] = information_increase(probed.rmse_all, probed.rmse_top)
-    return EmotionAnalysis(task.emotion, task, ege, emb, probed)
+    return probed
 
 
 def analyse_dataset(tasks: dict, egemaps_z, embedding_z, n_outer: int = 5, n_inner: int = 5,
@@ -678,6 +695,21 @@ def egemaps_only(tasks: dict, egemaps_z, n_outer: int = 5, n_inner: int = 5) -> 
     """Nested CV with SHAP on eGeMAPS alone (the ground-truth check needs nothing else)."""
     egemaps_z = np.asarray(egemaps_z, dtype=np.float64)
     return {e: nested_cv(egemaps_z[t.rows], t.y, t.groups, n_outer, n_inner) for e, t in tasks.items()}
+
+
+def planted_family_check(meta: pd.DataFrame, egemaps, families: pd.DataFrame, emotions, seed: int = 0,
+                         n_outer: int = 5, n_inner: int = 5, dataset: str = "synthetic-family"):
+    """The ground-truth check for `emotions` on a planted-family corpus: speaker z-scoring,
+    one task per emotion vs neutral, eGeMAPS nested CV with SHAP, then the planted family
+    (metadata column `cue_family`) against the top SHAP category.
+    Returns (`ground_truth_table`, {emotion: reason it was skipped})."""
+    if "cue_family" not in meta:
+        raise InvalidParameterError("meta has no cue_family column: use a planted-family corpus "
+                                    "such as synthetic-family")
+    tasks, skipped = build_tasks(meta, emotions, seed, n_outer, n_inner)
+    results = egemaps_only(tasks, speaker_zscore(egemaps, meta.speaker), n_outer, n_inner)
+    planted = meta.drop_duplicates("emotion").set_index("emotion").cue_family.to_dict()
+    return ground_truth_table(results, families, planted, dataset), skipped
 
 
 def ground_truth_table(results: dict, families: pd.DataFrame, planted: dict, dataset: str) -> pd.DataFrame:

@@ -312,3 +312,175 @@ if run_authors_protocol:
 # NBVAL_CHECK_OUTPUT
 comparison = paper_vs_run(probing.paper_rows(f1, shap_summary, info_summary), PAPER, ", ".join(names))
 print(comparison[["item", "paper", "this_run", "agrees"]].to_string(index=False))
+
+# %% [markdown]
+# ## Exercises
+# Four exercises on the choices behind the figures above: which layer is embedded, how many
+# top dims the probes get, what SHAP explains against, and whether SHAP finds a planted
+# family it has not been tested on yet. Each works on the notebook's first task (the
+# corpus `first`, the emotion `task.emotion`) and reads the notebook's parameters, so it
+# scales with the profile. Answer in the solution cell, in the variables it names, then run
+# the check cell. The checks test properties that every correct answer has.
+
+# %%
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.preprocessing import StandardScaler
+
+egemaps_z, embedding_z = (frame.to_numpy() for frame in normalised[first])
+analysis = analyses[first][task.emotion]
+print(f"exercises use {first}, {task.emotion} vs neutral ({len(task.y)} files); k_final = {analysis.embedding.k_final}")
+
+# %% [markdown]
+# ### Exercise 1: another layer
+# The paper mean-pools the last hidden layer (`layer = -1`). Pick another layer,
+# `layer_other`, that is a different layer of `embedding_model` (the tiny stand-in has
+# hidden states 0, 1 and 2, and −1 is the same as 2). Embed the same files
+# (`probing.representations(corpora[first][0], embedding_model, layer_other)` gives
+# eGeMAPS and embeddings aligned with the corpus table), z-score the embeddings per speaker
+# as above (`other_z`, a DataFrame), and score the all-dims logistic regression for
+# `task` with the same nested CV (`probing.nested_cv`). Store its F1 as `f1_other_layer`.
+#
+# Compare it with `embedding_all_f1` in Table II. Which layer of a *randomly initialised*
+# model would you expect to keep the most acoustic information, and why?
+
+# %% nbgrader={"grade": false, "grade_id": "dixit2024-ex1-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+layer_other = 0
+other_meta, _, other_embedded = probing.representations(corpora[first][0], embedding_model, layer_other, n_jobs)
+other_z = probing.speaker_zscore(other_embedded, other_meta.speaker)
+f1_other_layer = probing.nested_cv(other_z.to_numpy()[task.rows], task.y, task.groups, n_outer, n_inner).f1
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "dixit2024-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(layer_other, int) and layer_other != layer
+assert isinstance(other_z, pd.DataFrame) and other_z.shape == normalised[first][1].shape, "embed the same files"
+assert not np.allclose(other_z.to_numpy(), embedding_z), "these are the embeddings of the notebook's layer"
+assert np.allclose(other_z.groupby(corpora[first][0].speaker.to_numpy()).mean(), 0), "z-score per speaker"
+assert isinstance(f1_other_layer, float) and 0 <= f1_other_layer <= 100, "F1 × 100, as in Table II"
+
+# % [markdown] nbgrader={"grade": true, "grade_id": "dixit2024-ex1-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# In a randomly initialised model no layer has learned anything about speech, so the layers
+# differ only in how many random transformations lie between them and the waveform. Layer 0
+# (the projected output of the convolutional front end) is the closest to the acoustics;
+# each transformer layer mixes frames with random attention weights, and after mean
+# pooling the F1 of the layers ends up close together, near the all-dims F1 of Table II.
+# For a pretrained WavLM the answer differs: middle and upper layers tend to carry the most
+# paralinguistic information, which is why layer choice matters there and the paper's
+# choice of the last layer is a choice, not a given.
+
+# %% [markdown]
+# ### Exercise 2: another k for the probes
+# Fig. 3 probes every eGeMAPS feature from the top `k_final` dims of the SHAP ranking
+# (`analysis.embedding.ranking`). Choose another count `k_other` (between 1 and the number
+# of dims, not `k_final`), rerun the probes for `task` with
+# `probing.probe_top_k(task, egemaps_z, embedding_z, top_dims, n_outer, n_inner)`, and store
+# the per-feature result as `probed_other` and the median information increase per
+# eGeMAPS category (`families.category`) as `median_other`, a Series indexed by category.
+#
+# Compare `median_other` with the medians for `k_final` in the Fig. 3 table. Eq. 1 divides
+# by RMSE_top twice: what happens to the score when k is small, and when k is close to all
+# dims? Does the category order depend on the k you pick?
+
+# %% nbgrader={"grade": false, "grade_id": "dixit2024-ex2-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+k_other = 10 if analysis.embedding.k_final != 10 else 20
+probed_other = probing.probe_top_k(task, egemaps_z, embedding_z, analysis.embedding.ranking[:k_other], n_outer, n_inner)
+median_other = probed_other.info_increase.groupby(families.category.to_numpy()).median()
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "dixit2024-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert 1 <= k_other <= embedding_z.shape[1] and k_other != analysis.embedding.k_final
+assert len(probed_other) == len(families) and {"rmse_all", "rmse_top", "info_increase"} <= set(probed_other)
+np.testing.assert_allclose(probed_other.rmse_all, analysis.probing.rmse_all, err_msg="the all-dims probe does not depend on k")
+assert not np.allclose(probed_other.rmse_top, analysis.probing.rmse_top, equal_nan=True), "probe from k_other dims"
+assert isinstance(median_other, pd.Series) and sorted(median_other.index) == sorted(probing.CATEGORY_ORDER)
+assert (median_other > 0).all(), "information increase is positive wherever it is defined"
+
+# % [markdown] nbgrader={"grade": true, "grade_id": "dixit2024-ex2-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# RMSE_all does not depend on k, so only RMSE_top moves. Eq. 1 is RMSE_all / RMSE_top², so a
+# k whose probes fit a little better is rewarded twice. With k close to all dims, RMSE_top
+# approaches RMSE_all and the score tends to 1/RMSE_all: it then rewards features that are
+# easy to predict from the embedding at all, whatever their link to the emotion. The medians
+# move with k, and categories can change place: the category order belongs to the pair
+# (k, ranking), not to the embedding alone. Here k comes from inner CV on the classification
+# task, so at least it is not tuned on the probes.
+
+# %% [markdown]
+# ### Exercise 3: what SHAP explains against
+# SHAP attributes a prediction *relative to a background*: for a linear model, feature j
+# gets w_j · (x_j − mean of the background). The notebook uses all training rows. Fit one
+# logistic regression for `task` on its standardised eGeMAPS rows
+# (`StandardScaler`, then `probing.logreg(X, task.y, 1.0)`), and compute its SHAP values on
+# those rows twice: with all rows as the background (`shap_all_bg`), and with the neutral
+# rows only (`shap_neutral_bg`), e.g. with `probing.linear_shap`. Both are arrays of shape
+# (files, 88). Store the Spearman correlation of the two mean-|SHAP| rankings as
+# `rho_background`.
+#
+# DeepLIFT in the `das2022` notebook uses a neutral reference. What changes in the SHAP
+# values when the reference is neutral speech, and does the feature ranking change much?
+
+# %% nbgrader={"grade": false, "grade_id": "dixit2024-ex3-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+X_task = StandardScaler().fit_transform(egemaps_z[task.rows])
+model = probing.logreg(X_task, task.y, 1.0)
+shap_all_bg = probing.linear_shap(model, X_task, X_task)
+shap_neutral_bg = probing.linear_shap(model, X_task, X_task[task.y == 0])
+rho_background = float(spearmanr(np.abs(shap_all_bg).mean(axis=0), np.abs(shap_neutral_bg).mean(axis=0)).statistic)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "dixit2024-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert shap_all_bg.shape == shap_neutral_bg.shape == (len(task.y), len(families))
+assert np.allclose(shap_all_bg.mean(axis=0), 0), "against all rows, the values average to zero over all rows"
+assert np.allclose(shap_neutral_bg[task.y == 0].mean(axis=0), 0), "against neutral, they average to zero on neutral rows"
+assert np.allclose(np.ptp(shap_all_bg - shap_neutral_bg, axis=0), 0), "one model: the backgrounds differ by a constant per feature"
+assert not np.allclose(shap_all_bg, shap_neutral_bg)
+assert isinstance(rho_background, float) and -1 <= rho_background <= 1
+
+# % [markdown] nbgrader={"grade": true, "grade_id": "dixit2024-ex3-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# For one linear model the two explanations differ by a constant per feature,
+# w_j · (mean of all rows − mean of the neutral rows). Against a neutral reference, neutral
+# files get values near zero and emotional files carry the whole shift, so the attributions
+# read as "how far from neutral speech, and in which features". The mean-|SHAP| ranking
+# hardly changes (Spearman ρ close to 1 here): the features with large weights and large
+# spread stay on top. The choice of reference matters more for the sign and size of single
+# explanations than for a global ranking, which is why the `das2022` notebook states its
+# neutral reference explicitly.
+
+# %% [markdown]
+# ### Exercise 4: a planted family the notebook did not test
+# The ground-truth cell tests SHAP on the `synthetic-family` corpus for the notebook's
+# emotions. In that corpus boredom is planted in the **Temporal** family only (slower rate,
+# longer pauses), the smallest category (6 features). Load the corpus for boredom
+# (`probing.load_corpus("synthetic-family", data_dir, ["boredom"])`, then
+# `probing.representations(..., embedding_model=None)` for its eGeMAPS) and run
+# `probing.planted_family_check` with the notebook's seed and folds. Store the table it
+# returns as `truth_boredom`.
+#
+# Does SHAP put Temporal first, by the category mean and by the median? Which other
+# category comes close, and how could a slower rate with longer pauses move features
+# outside the Temporal category?
+
+# %% nbgrader={"grade": false, "grade_id": "dixit2024-ex4-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+boredom_meta, boredom_egemaps, _ = probing.representations(
+    probing.load_corpus("synthetic-family", data_dir, ["boredom"]), embedding_model=None)
+truth_boredom, _ = probing.planted_family_check(boredom_meta, boredom_egemaps, families, ["boredom"], seed, n_outer, n_inner)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "dixit2024-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(truth_boredom, pd.DataFrame) and list(truth_boredom.emotion) == ["boredom"]
+row = truth_boredom.iloc[0]
+assert row.dataset == "synthetic-family" and row.planted_family == "Temporal", "use the synthetic-family corpus"
+assert row.planted_rank_by_mean in (1, 2, 3, 4) and 0 <= row.egemaps_f1 <= 100
+assert row.top_by_mean in probing.CATEGORY_ORDER and row.top_by_median in probing.CATEGORY_ORDER
+
+# % [markdown] nbgrader={"grade": true, "grade_id": "dixit2024-ex4-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# On the synthetic-family corpus SHAP puts Temporal first for boredom, by the mean and by the
+# median, even though Temporal is the smallest category: averaging per category (never
+# summing) keeps its 6 features from being outweighed. Energy comes next. A slower rate with
+# longer pauses changes the share of silence in the file, so functionals that average over
+# the whole file, such as mean loudness and its percentiles, move too, although the level
+# while voicing is fixed. A planted cue leaks into other categories through the way the
+# functionals are computed, which is why recovery is judged by the rank of the family and
+# not by whether the other categories stay at zero.

@@ -388,3 +388,50 @@ def test_paper_rows_compare_ravdess_numbers_within_the_tolerance():
     assert by_item.filter(like="lowest F1 (eGeMAPS)", axis=0).agrees.iloc[0] == "yes"
     assert by_item.filter(like="median information increase", axis=0).agrees.iloc[0] == "yes"
     assert by_item.filter(like="category for anger", axis=0).this_run.iloc[0] == "Energy"
+
+
+# ----------------------------------------------------------------------------- exercise helpers
+
+
+def test_probe_top_k_is_the_probing_of_analyse_task_at_its_own_k():
+    X_emb, y, groups = separable_task(n_speakers=6, per_class=6, d=24, informative=4)
+    rng = np.random.default_rng(1)
+    X_ege = X_emb[:, :5] @ rng.normal(size=(5, 6)) + 0.3 * rng.normal(size=(len(y), 6))
+    X_ege[:, 5] = 1.0  # a constant feature: NaN, never a division by zero
+    task = probing.Task("anger", np.arange(len(y)), y, groups)
+    analysis = probing.analyse_task(task, X_ege, X_emb, n_outer=3, n_inner=3)
+    again = probing.probe_top_k(task, X_ege, X_emb, analysis.embedding.ranking[:analysis.embedding.k_final], 3, 3)
+    pd.testing.assert_frame_equal(again, analysis.probing)
+    assert again.loc[5].isna()[["rmse_all", "rmse_top", "info_increase"]].all()
+
+
+def test_probe_top_k_changes_only_the_top_columns_with_k():
+    X_emb, y, groups = separable_task(n_speakers=6, per_class=6, d=24, informative=4)
+    X_ege = X_emb[:, [0, 1, 2]] + 0.1 * np.random.default_rng(2).normal(size=(len(y), 3))
+    task = probing.Task("anger", np.arange(len(y)), y, groups)
+    few, more = (probing.probe_top_k(task, X_ege, X_emb, np.arange(k), 3, 3) for k in (3, 20))
+    np.testing.assert_array_equal(few.rmse_all, more.rmse_all)
+    assert not np.allclose(few.rmse_top, more.rmse_top)
+    # the first three dims carry the targets: probing from exactly them beats probing from all 24
+    assert (few.rmse_top < few.rmse_all).all() and (few.info_increase > more.info_increase).all()
+    np.testing.assert_allclose(few.info_increase, few.rmse_all / few.rmse_top**2)
+
+
+@pytest.mark.parametrize("dims", [[], [0, 0], [24], [-1]])
+def test_probe_top_k_rejects_dims_the_embedding_lacks(dims):
+    X_emb, y, groups = separable_task(n_speakers=4, per_class=4, d=24)
+    task = probing.Task("anger", np.arange(len(y)), y, groups)
+    with pytest.raises(InvalidParameterError, match="top_dims"):
+        probing.probe_top_k(task, X_emb[:, :2], X_emb, dims, 3, 3)
+
+
+def test_planted_family_check_finds_the_planted_family_and_reports_skips():
+    meta, values, families = planted_features("Temporal", n_shifted=4)
+    meta = meta.assign(cue_family=np.where(meta.emotion == "anger", "Temporal", "none"))
+    table, skipped = probing.planted_family_check(meta, values, families, ["anger", "sadness"],
+                                                  n_outer=4, n_inner=3, dataset="planted")
+    assert list(table.emotion) == ["anger"] and set(skipped) == {"sadness"}
+    row = table.iloc[0]
+    assert (row.dataset, row.planted_family, row.top_by_mean, row.recovered_mean) == ("planted", "Temporal", "Temporal", "yes")
+    with pytest.raises(InvalidParameterError, match="cue_family"):
+        probing.planted_family_check(meta.drop(columns="cue_family"), values, families, ["anger"])
