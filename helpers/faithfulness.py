@@ -136,7 +136,7 @@ def random_orders(n_units: int, n_orders: int, rng: np.random.Generator) -> list
 
 def curves_for(predict, x, baseline, units, relevance, rng, n_random: int = 3) -> pd.DataFrame:
     """Deletion and insertion curves of one input, for the explanation's order and `n_random`
-    random orders, in one batched call per kind. Long format: kind, order, step, fraction, score."""
+    random orders, in one batched call per kind. Long format: kind, order, draw, step, fraction, score."""
     units = np.asarray(units)
     n_units = int(units.max()) + 1
     orders = {"explanation": most_relevant_first(relevance, units)}
@@ -152,12 +152,24 @@ def curves_for(predict, x, baseline, units, relevance, rng, n_random: int = 3) -
     return pd.concat(rows, ignore_index=True)
 
 
-def curve_areas(curves: pd.DataFrame, keys=("method", "cue_type", "item")) -> pd.DataFrame:
+def normalise_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """Add `normalised` = (score − mean score of the all-baseline inputs) / (mean score of the
+    originals − that), over all items of one model, so models with different score scales
+    share one axis (1 = original input, 0 = baseline). Per-item spans would blow up on items
+    whose original and baseline scores happen to be close."""
+    deletion = curves[(curves.kind == "deletion") & (curves.draw == "explanation")]
+    last = deletion.groupby("item" if "item" in curves else "kind").step.transform("max")
+    original, blank = deletion[deletion.step == 0].score.mean(), deletion[deletion.step == last].score.mean()
+    span = original - blank
+    return curves.assign(normalised=(curves.score - blank) / span if abs(span) > 1e-12 else np.nan)
+
+
+def curve_areas(curves: pd.DataFrame, keys=("method", "cue_type", "item"), value: str = "normalised") -> pd.DataFrame:
     """Area under each curve, the random orders averaged per item: one row per key × kind with
     `auc_explanation`, `auc_random` and `gain` (random − explanation for deletion, the reverse
     for insertion; > 0 means the explanation beats a random order)."""
     keys = [k for k in keys if k in curves.columns]
-    areas = (curves.groupby([*keys, "kind", "order", "draw"], sort=True).score.apply(area_under)
+    areas = (curves.groupby([*keys, "kind", "order", "draw"], sort=True)[value].apply(area_under)
              .groupby([*keys, "kind", "order"]).mean().unstack("order").reset_index())
     areas = areas.rename(columns={"explanation": "auc_explanation", "random": "auc_random"})
     sign = np.where(areas.kind == "deletion", 1.0, -1.0)
@@ -189,3 +201,146 @@ def sanity_verdict(similarity: float, limit: float = SIMILARITY_LIMIT) -> str:
     if not np.isfinite(similarity):
         return "n/a"
     return "passes (changes)" if similarity < limit else "fails (barely changes)"
+
+
+# ------------------------------------------------------------------ tables and figures over benchmarks
+
+METRICS = ("rank score", "pointing game", "normalised mass")
+
+
+def _label(b) -> str:
+    return f"{b.method} [{b.cue_type}]"
+
+
+def score_table(benchmarks, seed: int = 0) -> pd.DataFrame:
+    """Method × cue type × metric: mean with 95 % bootstrap CI over explained items, the chance
+    level, the model's held-out accuracy, and whether the CI lies above chance."""
+    rows = []
+    for b in benchmarks:
+        if not len(b.scores):
+            rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, metric="(no item explained)", n=0))
+            continue
+        summary = summarise(b.scores, "value", ["metric"], seed)
+        chance = b.scores.groupby("metric").chance.mean()
+        for r in summary.itertuples():
+            above = "n/a" if not np.isfinite(r.ci_low) else ("yes" if r.ci_low > chance[r.metric] else "no")
+            rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, metric=r.metric, mean=r.mean,
+                             ci_low=r.ci_low, ci_high=r.ci_high, chance=chance[r.metric], maximum=1.0, n=r.n,
+                             above_chance=above, model_accuracy=b.accuracy, model_chance=b.chance_accuracy))
+    table = pd.DataFrame(rows)
+    order = {m: i for i, m in enumerate(METRICS)}
+    return table.sort_values(["cue_type", "method", "metric"], key=lambda c: c.map(order).fillna(c) if c.name == "metric" else c,
+                             kind="stable").reset_index(drop=True)
+
+
+def area_table(benchmarks, seed: int = 0) -> pd.DataFrame:
+    """Method × cue × kind: mean areas under the normalised curves (explanation, random orders)
+    and the gain over random with its 95 % bootstrap CI."""
+    rows = []
+    for b in benchmarks:
+        if not len(b.curves):
+            continue
+        areas = curve_areas(b.curves, keys=("item",))
+        for kind, part in areas.groupby("kind", sort=False):
+            gain, low, high = bootstrap_ci(part.gain.to_numpy(), seed=seed)
+            rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, kind=kind,
+                             auc_explanation=part.auc_explanation.mean(), auc_random=part.auc_random.mean(),
+                             gain=gain, ci_low=low, ci_high=high, n=len(part),
+                             beats_random="n/a" if not np.isfinite(low) else ("yes" if low > 0 else "no")))
+    return pd.DataFrame(rows)
+
+
+def sanity_table(benchmarks, seed: int = 0, limit: float = SIMILARITY_LIMIT) -> pd.DataFrame:
+    """Method × cue: mean Spearman ρ between trained-model and randomised-model explanations."""
+    rows = []
+    for b in benchmarks:
+        if not len(b.sanity):
+            continue
+        for test, part in b.sanity.groupby("test", sort=False):
+            rho, low, high = bootstrap_ci(part.similarity.to_numpy(), seed=seed)
+            rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, test=test, similarity=rho,
+                             ci_low=low, ci_high=high, n=int(np.isfinite(part.similarity).sum()),
+                             verdict=sanity_verdict(rho, limit)))
+    return pd.DataFrame(rows)
+
+
+def scaled_to_chance(table: pd.DataFrame) -> pd.DataFrame:
+    """(value − chance) / (maximum − chance) for mean and CI: 0 = chance, 1 = perfect, for every metric."""
+    span = table.maximum - table.chance
+    return table.assign(**{c: (table[c] - table.chance) / span for c in ("mean", "ci_low", "ci_high")})
+
+
+def plot_scores(axes, table: pd.DataFrame) -> pd.DataFrame:
+    """One panel per metric: chance-scaled score of each method × cue with its CI. Returns the plotted numbers."""
+    scaled = scaled_to_chance(table[table.metric.isin(METRICS)])
+    scaled = scaled.assign(label=scaled.method + " [" + scaled.cue_type + "]")
+    labels = sorted(scaled.label.unique(), key=lambda s: (s.split("[")[-1], s))
+    for ax, metric in zip(axes, METRICS):
+        part = scaled[scaled.metric == metric].set_index("label").reindex(labels)
+        pos = np.arange(len(labels))
+        err = np.vstack([part["mean"] - part.ci_low, part.ci_high - part["mean"]])
+        ax.barh(pos, part["mean"], xerr=np.nan_to_num(err), color="#4c72b0", capsize=2)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.axvline(1, color="0.6", lw=0.8, ls="--")
+        ax.set(title=metric, xlabel="0 = chance, 1 = perfect", yticks=pos, xlim=(-1.05, 1.05))
+        ax.set_yticklabels(labels if ax is axes[0] else [], fontsize=7)
+        ax.invert_yaxis()
+    return scaled.drop(columns="label")
+
+
+def mean_curves(benchmarks) -> pd.DataFrame:
+    """Mean normalised curve per method × cue × kind × order over items (random draws pooled)."""
+    frames = [b.tagged(b.curves) for b in benchmarks if len(b.curves)]
+    if not frames:
+        return pd.DataFrame(columns=["method", "cue_type", "kind", "order", "fraction", "normalised"])
+    curves = pd.concat(frames, ignore_index=True)
+    return curves.groupby(["method", "cue_type", "kind", "order", "fraction"], sort=True).normalised.mean().reset_index()
+
+
+def plot_curves(fig, curves: pd.DataFrame):
+    """Rows: method × cue; columns: deletion, insertion; explanation order vs random orders."""
+    keys = list(curves.groupby(["cue_type", "method"]).groups)
+    axes = fig.subplots(len(keys), 2, sharex=True, squeeze=False)
+    for row, (cue, method) in enumerate(keys):
+        for col, kind in enumerate(KINDS):
+            ax = axes[row, col]
+            part = curves[(curves.method == method) & (curves.cue_type == cue) & (curves.kind == kind)]
+            for order, style in (("explanation", "-"), ("random", "--")):
+                line = part[part.order == order]
+                ax.plot(line.fraction, line.normalised, style, label=f"{order} order")
+            ax.set_title(f"{method} [{cue}]: {kind}", fontsize=7)
+            ax.tick_params(labelsize=6)
+            if row == len(keys) - 1:
+                ax.set_xlabel("fraction of units removed" if kind == "deletion" else "fraction of units added", fontsize=7)
+    axes[0, 0].legend(fontsize=6)
+    fig.supylabel("model score (1 = original input, 0 = all units at baseline)", fontsize=8)
+    return axes
+
+
+LEARNED_MARGIN = 0.1  # our threshold: a model counts as having learned when it beats chance by 10 points
+
+
+def verdict_table(scores: pd.DataFrame, areas: pd.DataFrame, sanity: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
+    """One row per method × cue type: did the model learn, is the cue located above chance
+    (pointing game or rank CI above chance), do deletion/insertion beat random, is it sane."""
+    def yes_no(values, good="yes"):
+        values = [v for v in values if v in ("yes", "no")]
+        return "n/a" if not values else ("yes" if good in values else "no")
+
+    rows = []
+    for m in models.itertuples():
+        key = (scores.method == m.method) & (scores.cue_type == m.cue_type)
+        located = scores[key & scores.metric.isin(["pointing game", "rank score"])]
+        mass = scores[key & (scores.metric == "normalised mass")]["mean"]
+        curve = areas[(areas.method == m.method) & (areas.cue_type == m.cue_type)] if len(areas) else areas
+        sane = sanity[(sanity.method == m.method) & (sanity.cue_type == m.cue_type)] if len(sanity) else sanity
+        learned = "n/a" if not np.isfinite(m.held_out_accuracy) else (
+            "yes" if m.held_out_accuracy > m.chance + LEARNED_MARGIN else "no")
+        row = dict(method=m.method, cue_type=m.cue_type, model_learned=learned,
+                   located=yes_no(located.above_chance.tolist()) if len(located) else "n/a",
+                   normalised_mass=f"{mass.iloc[0]:.2f}" if len(mass) and np.isfinite(mass.iloc[0]) else "n/a",
+                   faithful=yes_no(curve.beats_random.tolist()) if len(curve) else "n/a",
+                   sane=yes_no(["yes" if v.startswith("passes") else "no" if v.startswith("fails") else v
+                                for v in sane.verdict]) if len(sane) else "n/a")
+        rows.append(row)
+    return pd.DataFrame(rows)
