@@ -112,35 +112,46 @@ def _written_since(paper: str, start: float) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_file() and p.stat().st_mtime >= start - 1)
 
 
-def _children_peak_kib() -> int:
-    """Peak resident memory of this process's largest child tree (Linux /proc): a child's
-    VmHWM plus that of each living descendant. Worker processes a notebook starts (joblib)
-    count, as they do against Binder's memory limit; the sum bounds the tree's peak from above."""
-    me, table = os.getpid(), {}
+def _process_tree() -> tuple[dict[int, int], dict[int, list[int]]]:
+    """(pid → VmHWM in KiB, pid → child pids) for every process /proc shows (Linux)."""
+    peaks, children = {}, {}
     for stat in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(line.split(":", 1) for line in stat.read_text().splitlines() if ":" in line)
-            table[int(stat.parent.name)] = (int(fields["PPid"]), int(fields.get("VmHWM", "0 kB").split()[0]))
+            pid, ppid = int(stat.parent.name), int(fields["PPid"])
+            peaks[pid] = int(fields.get("VmHWM", "0 kB").split()[0])
         except (OSError, KeyError, ValueError):
             continue
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in table.items():
         children.setdefault(ppid, []).append(pid)
+    return peaks, children
+
+
+def _child_pids() -> set[int]:
+    return set(_process_tree()[1].get(os.getpid(), []))
+
+
+def _children_peak_kib(exclude=frozenset()) -> int:
+    """Peak resident memory of this process's largest child tree, leaving out the children in
+    `exclude` (started before the notebook, e.g. a test session's idle joblib workers): a
+    child's VmHWM plus that of each living descendant. Worker processes a notebook starts
+    count, as they do against Binder's memory limit; the sum bounds the tree's peak from above."""
+    peaks, children = _process_tree()
 
     def tree(pid: int) -> int:
-        return table[pid][1] + sum(tree(child) for child in children.get(pid, []))
+        return peaks.get(pid, 0) + sum(tree(child) for child in children.get(pid, []))
 
-    return max((tree(child) for child in children.get(me, [])), default=0)
+    return max((tree(c) for c in children.get(os.getpid(), []) if c not in exclude), default=0)
 
 
 @contextlib.contextmanager
 def _kernel_memory_watch(result: "Result", interval_s: float = 0.5):
     """Sample the kernel's peak memory while a notebook runs (0 where /proc is unavailable)."""
     stop = threading.Event()
+    before = _child_pids()
 
     def watch():
         while not stop.wait(interval_s):
-            result.peak_rss_mb = max(result.peak_rss_mb, _children_peak_kib() / 1024)
+            result.peak_rss_mb = max(result.peak_rss_mb, _children_peak_kib(before) / 1024)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
