@@ -279,3 +279,15 @@ def ground_truth_overlap(windows, clips, width: int = WINDOW_FRAMES, hop_length:
         rows.append(dict(utterance=clip, method=method, fraction_overlapping=float(hit.mean()),
                          chance=float(overlaps(grid, start, end).mean())))
     return pd.DataFrame(rows)
+
+
+def planted_hit_fraction(relevance: np.ndarray, clip: Clip, start_s: float, end_s: float, k: int = 5,
+                         width: int = WINDOW_FRAMES, hop: int | None = None, hop_length: int = HOP_LENGTH) -> float:
+    """Share of the top-k windows of one map that overlap a planted window [start_s, end_s) (trimmed-clip
+    seconds), with the windows chosen as for the cue analysis (unpadded audio, fewer than k: all).
+    NaN when the clip has no planted window."""
+    if not np.isfinite(start_s):
+        return float("nan")
+    top = top_k_windows(relevance, k, width, hop, clip.n_valid_frames, on_short="all")
+    top_s = frames_to_samples(top, hop_length, len(clip.trimmed)) / clip.sr
+    return float(overlaps(top_s, start_s, end_s).mean())

@@ -447,3 +447,149 @@ comparison
 #   "direction visible or not", not as effect sizes.
 # * Known defects of the authors' code that we do not copy: cues taken from the untrimmed
 #   file (time offset), unvoiced zeros averaged into F0/jitter/shimmer/HNR (shown above).
+
+# %% [markdown]
+# ## Exercises
+# Each exercise changes one setting of the explainer or the window rule and asks what it
+# does to the salient windows. They reuse the notebook's variables (`model`, `X`,
+# `explain_i`, `predicted`, `clips`, `occlusion`, `windows`, `planted`, `ground_truth`) and
+# parameters, so they stay quick on the `smoke` and `tutorial` profiles. They assume the
+# planted-window corpus (`dataset = "synthetic-time"`), where `planted` holds, for each
+# explained test clip, where the cue was planted in trimmed-clip seconds. The helper
+# `saliency.planted_hit_fraction(relevance, clip, start_s, end_s, k, hop=window_hop)` scores one
+# map the way the ground-truth table does. Nothing here writes a figure or a table.
+
+# %% [markdown]
+# ### Exercise 1: how many windows should we keep?
+# For each `k` in `k_values`, compute the mean share of occlusion's top-k windows that overlap
+# the planted window, over the explained clips that carry one (neutral clips have none: skip
+# the NaNs). Write it as a function `mean_hits(maps, top)` of a stack of maps (one per
+# explained clip) and a k: Exercises 2 and 3 reuse it. Store the result in a `pd.Series`
+# called `hits_by_k`, indexed by `k_values`.
+# What happens as k grows, and what does the last value (more windows than any clip has)
+# equal? What does that say about reading a top-k analysis with a large k?
+
+# %% nbgrader={"grade": false, "grade_id": "nasr2025-ex1-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+k_values = [1, 3, k, 1000]
+### BEGIN SOLUTION
+def mean_hits(maps, top):
+    return np.nanmean([saliency.planted_hit_fraction(maps[r], clips[i], s, e, top, hop=window_hop)
+                       for r, (i, s, e) in enumerate(zip(explain_i, planted.planted_start_s, planted.planted_end_s))])
+
+
+hits_by_k = pd.Series({top: mean_hits(occlusion, top) for top in k_values})
+### END SOLUTION
+print(hits_by_k.round(3).to_string())
+
+# %% nbgrader={"grade": true, "grade_id": "nasr2025-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+reference = ground_truth[ground_truth.clips == "all"].set_index("method")
+assert isinstance(hits_by_k, pd.Series) and list(hits_by_k.index) == k_values, "one value per k, in the order of k_values"
+assert np.isfinite(hits_by_k).all() and hits_by_k.between(0, 1).all(), "shares lie in [0, 1]"
+assert np.isclose(hits_by_k[k], reference.loc["occlusion", "fraction_overlapping"]), "at the notebook's k, match the ground-truth table"
+assert np.isclose(hits_by_k[1000], reference.loc["occlusion", "chance"]), "check the largest k against the ground-truth table"
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nasr2025-ex1-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Small k keeps only the windows the method is surest about; if the method finds the cue,
+# the share of hits is highest there. As k grows, weaker windows come in and the share
+# drifts towards the share of grid windows that overlap the 0.4-s planted window. When k
+# exceeds the number of windows, every window is kept and the share equals that chance level
+# exactly: the explanation has been averaged away. A top-k analysis says something only
+# while k is small compared with the number of windows in a clip (here about 13 for 2 s),
+# and Δf with a large k measures the whole clip rather than what the model used.
+
+# %% [markdown]
+# ### Exercise 2: occlude with silence or with 0 dB?
+# The notebook fills the occluded patch with each clip's minimum (silence). captum's default
+# is 0, which in a spectrogram in dB re its maximum is the *loudest* value. Recompute the
+# occlusion maps of the explained clips with `baseline="zero"` (same patch and batch size,
+# the same predicted classes) as `occlusion_zero`, and their share of top-k windows on the
+# planted window as `hits_zero` (a float, the notebook's `k`). Is 0 dB a neutral reference?
+# What does a large drop of the logit mean under each baseline?
+
+# %% nbgrader={"grade": false, "grade_id": "nasr2025-ex2-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+occlusion_zero = saliency.occlusion_maps(model, X[explain_i], predicted[explain_i], baseline="zero",
+                                         perturbations_per_eval=occlusion_batch, **patch)
+hits_zero = float(mean_hits(occlusion_zero, k))
+### END SOLUTION
+print(f"share of top-{k} windows on the planted window: minimum baseline {hits_by_k[k]:.3f}, zero baseline {hits_zero:.3f}")
+
+# %% nbgrader={"grade": true, "grade_id": "nasr2025-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(occlusion_zero, np.ndarray) and occlusion_zero.shape == occlusion.shape, "one map per explained clip"
+assert np.isfinite(occlusion_zero).all() and not np.allclose(occlusion_zero, occlusion), "the new baseline changes the maps"
+assert isinstance(hits_zero, float) and 0 <= hits_zero <= 1
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nasr2025-ex2-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# No. With the minimum, an occluded patch becomes silence, so a drop of the logit says
+# "the model needed what was here". With 0 dB the patch becomes a loud, flat block of noise
+# louder than anything in the clip: the drop now mixes "this was needed" with "a loud
+# artefact pushes the model towards a high-arousal class", and pauses, which were neutral
+# under the minimum baseline, change the most. The share of hits on the planted window can
+# even rise with the zero baseline (a loud block over the quiet parts of a sad clip is a big
+# change), which does not make it a better explanation. An occlusion map is always relative
+# to its baseline; the baseline has to mean "absent" for the question asked.
+
+# %% [markdown]
+# ### Exercise 3: a longer occlusion patch
+# Double both the time length of the occlusion patch (10 → 20 frames, 0.3 s) and its time
+# stride, keeping the Mel extent of `patch`, and recompute the maps as `occlusion_wide`; then
+# compute its share of top-k windows on the planted window as `hits_wide` (a float). Look at
+# the time profile of one map (`occlusion_wide[0].sum(0)`) next to `occlusion[0].sum(0)`: why
+# does it come in steps of the stride? Does the longer patch, closer to the 0.4-s planted
+# window, find the cue more or less often, and what is lost?
+
+# %% nbgrader={"grade": false, "grade_id": "nasr2025-ex3-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+wide = dict(window=(patch["window"][0], 2 * patch["window"][1]), stride=(patch["stride"][0], 2 * patch["stride"][1]))
+occlusion_wide = saliency.occlusion_maps(model, X[explain_i], predicted[explain_i], perturbations_per_eval=occlusion_batch, **wide)
+hits_wide = float(mean_hits(occlusion_wide, k))
+### END SOLUTION
+print(f"share of top-{k} windows on the planted window: {patch['window'][1]}-frame patch {hits_by_k[k]:.3f}, longer patch {hits_wide:.3f}")
+
+# %% nbgrader={"grade": true, "grade_id": "nasr2025-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+step = 2 * patch["stride"][1]
+assert isinstance(occlusion_wide, np.ndarray) and occlusion_wide.shape == occlusion.shape
+assert np.allclose(np.diff(occlusion_wide[..., :step], axis=-1), 0), "compare the time profile of your maps with the patch and stride you chose"
+assert not np.allclose(occlusion_wide, occlusion), "the longer patch changes the maps"
+assert isinstance(hits_wide, float) and 0 <= hits_wide <= 1
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nasr2025-ex3-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# captum gives every frame the mean drop of the patches that cover it; frames covered by the
+# same set of patches get the same value, so the map is constant over each stride. A longer
+# patch removes more of a long cue at once, so the logit drops more clearly when it sits on
+# the planted window and the ranking can become more reliable; but the map gets coarser than
+# the 0.15-s analysis windows, neighbouring windows share the credit, and short cues (a
+# single stressed syllable) are diluted by the speech around them.
+
+# %% [markdown]
+# ### Exercise 4: do occlusion and CRP pick the same windows?
+# From `windows` (the saliency rows have `draw == 0`), compute for every explained clip the
+# share of occlusion's top-k windows that are also among CRP's top-k windows of that clip
+# (windows are equal when their `start_s` is). Store it in a `pd.Series` called
+# `method_agreement`, indexed by utterance. Compare its mean with the ground-truth table:
+# can two explainers disagree and both be right? Which one should you trust here?
+
+# %% nbgrader={"grade": false, "grade_id": "nasr2025-ex4-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+top_windows = windows[windows.draw == 0].groupby(["utterance", "method"]).start_s.apply(set).unstack("method")
+method_agreement = pd.Series([len(o & c) / len(o) for o, c in zip(top_windows.occlusion, top_windows.CRP)], index=top_windows.index)
+### END SOLUTION
+print(f"mean share of occlusion's top-{k} windows also chosen by CRP: {method_agreement.mean():.2f} over {len(method_agreement)} clips")
+print(ground_truth[ground_truth.clips == "all"][["method", "fraction_overlapping", "chance"]].round(3).to_string(index=False))
+
+# %% nbgrader={"grade": true, "grade_id": "nasr2025-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+n_top = windows[(windows.draw == 0) & (windows.method == "occlusion")].groupby("utterance").size()
+assert isinstance(method_agreement, pd.Series) and sorted(method_agreement.index) == sorted(explain_i), "one value per explained clip"
+assert method_agreement.between(0, 1).all()
+shared = method_agreement.reindex(n_top.index) * n_top
+assert np.allclose(shared, shared.round()), "a share of a whole number of windows"
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nasr2025-ex4-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# The two methods answer different questions: occlusion asks what happens to the logit when
+# a time span is silenced, CRP distributes the logit over the input through the network's
+# weights, positive and negative contributions included. Both can be "right" about their
+# own question and still rank different windows. On the planted-window corpus the ground
+# truth decides: trust, for this model and corpus, the method whose windows overlap the
+# planted window more often than chance. On real speech there is no ground truth, and low
+# agreement between methods is a warning that any cue measured in "the" salient windows
+# depends on the explainer chosen.

@@ -113,3 +113,20 @@ def test_occlusion_peaks_where_the_toy_model_looks():
 def test_occlusion_rejects_unknown_baseline():
     with pytest.raises(InvalidParameterError, match="min, zero"):
         saliency.occlusion_maps(OneSpan(), np.zeros((1, 1, 4, 30)), [0], baseline="mean")
+
+
+def test_planted_hit_fraction_counts_top_windows_on_the_planted_span():
+    sr, hop = 16000, saliency.HOP_LENGTH
+    trimmed = np.ones(100 * hop, dtype=np.float32)  # 100 frames of audio, then padding in the map
+    clip = saliency.Clip(trimmed, 0, trimmed, np.zeros((4, 120)), n_valid_frames=100, sr=sr)
+    relevance = np.zeros((4, 120))
+    relevance[:, 40:50] = 1.0  # the best window is frames 40–50 = 0.6–0.75 s
+    relevance[:, 110:120] = 5.0  # padding: never competes
+    assert saliency.planted_hit_fraction(relevance, clip, 0.6, 0.75, k=1) == 1.0
+    assert saliency.planted_hit_fraction(relevance, clip, 1.0, 1.2, k=1) == 0.0
+    assert saliency.planted_hit_fraction(relevance, clip, 0.6, 0.75, k=2) == 0.5
+    assert np.isnan(saliency.planted_hit_fraction(relevance, clip, np.nan, np.nan))
+    # asking for every window gives the share of grid windows that overlap: the analytic chance
+    from helpers.acoustic_cues import grid_overlap_chance
+    every = saliency.planted_hit_fraction(relevance, clip, 0.5, 0.9, k=1000)
+    assert every == pytest.approx(grid_overlap_chance(100, 0.5, 0.9)) and 0 < every < 1
