@@ -113,8 +113,11 @@ BROKEN = [
     ("check unlocked", lambda s: swap(s, '"grade": true, "grade_id": "toy-ex1-check", "locked": true',
                                       '"grade": true, "grade_id": "toy-ex1-check", "locked": false'),
      "check cell needs"),
-    ("check before solution", lambda s: swap(s, "toy-ex1-solution", "toy-ex9-solution").replace("toy-ex2-check", "toy-ex9-check"),
+    ("numbering gap", lambda s: swap(s, "toy-ex1-solution", "toy-ex9-solution").replace("toy-ex2-check", "toy-ex9-check"),
      "numbered [1, 2, 3, 9]"),
+    ("check before its solution", lambda s: re.sub(r"(# %% nbgrader=[^\n]*toy-ex1-solution.*?\n\n)(# %% nbgrader=[^\n]*toy-ex1-check[^\n]*\n[^\n]*\n\n)",
+                                                   r"\2\1", s, flags=re.S),
+     "exercise 1: check cell toy-ex1-check must follow its solution"),
     ("missing check", lambda s: re.sub(r"# %% nbgrader=\{[^\n]*toy-ex3-check[^\n]*\n[^\n]*\n", "", s),
      "exercise 3: needs both a solution and a check cell"),
     ("check after the next exercise", lambda s: swap(swap(s, "toy-ex1-check", "toy-exX-check"), "toy-ex2-check", "toy-ex1-check")
