@@ -193,3 +193,26 @@ def paper_mean_rows(summaries: dict, dataset: str) -> list[dict]:
                                  agrees="n/a", note="number of another corpus/model: compared only as orientation"
                                  if dataset != "emodb" else "EmoDB, our split and small run: not expected to match exactly"))
     return rows
+
+
+# ---------------------------------------------------------------- exercises
+
+
+def mask_coverage(mask: np.ndarray, n_valid: int, beta: float = 0.1) -> float:
+    """Share of the unpadded cells inside the binarised mask (R ≥ β · max R): the area behind Ê."""
+    mask = np.asarray(mask, dtype=np.float64)
+    n_valid = _check_valid(mask, n_valid)
+    if mask.max() <= 0:
+        return float("nan")
+    return float(np.mean(mask[:, :n_valid] >= beta * mask.max()))
+
+
+def loudest_window(linear: np.ndarray, n_valid: int, hop_length: int, sr: int, length_s: float) -> tuple[float, float]:
+    """(start_s, end_s) of the run of unpadded columns lasting `length_s` with the most CQT energy.
+    Column c sits at c · hop / sr, as in `mass_inside`, so that window holds exactly those columns."""
+    n_valid = _check_valid(linear, n_valid)
+    width = int(min(n_valid, max(1, round(length_s * sr / hop_length))))
+    energy = np.square(np.asarray(linear, dtype=np.float64)[:, :n_valid]).sum(axis=0)
+    totals = np.convolve(energy, np.ones(width), mode="valid")  # totals[c] = columns c .. c + width - 1
+    start = int(np.argmax(totals))
+    return start * hop_length / sr, (start + width) * hop_length / sr

@@ -50,6 +50,8 @@ ground_truth_epochs = 30  # maximum epochs of the ground-truth model
 ground_truth_takes = 4  # takes per speaker and emotion in the ground-truth corpus
 
 # %%
+import hashlib
+
 import keras  # noqa: F401  (imported before seeding so that TensorFlow gets seeded)
 import matplotlib.pyplot as plt
 import numpy as np
@@ -171,18 +173,20 @@ print(f"paper filters: third conv {counts['last_conv']:,} parameters, first Dens
 # GPU randomness; ours through their seeds). Adam (10⁻³) and cross-entropy are the paper's;
 # epochs, batch size and early stopping on validation loss are ours. Right after training,
 # each model's Grad-CAM maps of its correct test samples are computed and the model is
-# freed; only the best model's weights go to the cache. The "best model" is the one with
+# freed; only the best model's weights go to the cache (one file per gender and training
+# configuration, so runs with other settings never overwrite it). The "best model" is the one with
 # the highest **test** accuracy, as in the paper; choosing on the test set is optimistic.
 
 # %%
 runs, best = {}, {}
+run_key = hashlib.sha256(repr((dataset, data_dir, max_speakers, n_models, filters, epochs, batch_size, patience, hop_length, seed, cam_target)).encode()).hexdigest()[:12]
 for gender in GENDERS:
     part = np.flatnonzero((corpus.gender == gender).to_numpy())
     mean, std = smietanka_data.normaliser(inputs.log_db, inputs.n_valid, part[corpus.subset.to_numpy()[part] == "train"])
     x = smietanka_data.network_input(inputs.log_db[part], mean, std)
     runs[gender] = simplenet.run_models(
         x, labels[part], corpus.subset.to_numpy()[part], len(EMOTIONS), n_models, filters, epochs, batch_size,
-        patience, seed, cam_target, weights_path=cache_dir() / PAPER / f"best_{dataset}_{gender}.weights.h5")
+        patience, seed, cam_target, weights_path=cache_dir() / PAPER / f"best_{dataset}_{gender}_{run_key}.weights.h5")
     best[gender] = simplenet.best_run(runs[gender])
 accuracy = pd.DataFrame([dict(gender=g, model=r.index, accuracy=round(r.accuracy, 4), epochs=r.epochs)
                          for g in GENDERS for r in runs[g]])
@@ -490,3 +494,146 @@ print(comparison[~comparison.item.str.contains(" mean ")].to_string(index=False)
 # synthetic emotions differ in tilt; with tiny filters and a handful of test files per
 # cell these statistics move a lot between seeds. Run `params/smietanka2023.paper.yaml` on
 # EmoDB to compare with the paper's numbers.
+
+# %% [markdown]
+# ## Exercises
+# Each exercise changes one setting of the analysis and asks what it does to the maps or to
+# the numbers the paper reports. They reuse the notebook's variables (`best`, `records`,
+# `masks`, `inputs`, `analysis`, `gt_cams`, `recovery`, …) and parameters, so they stay quick
+# on the `smoke` and `tutorial` profiles; Exercise 3 needs the ground-truth section
+# (`ground_truth` not empty). Nothing here writes a figure or a table.
+
+# %% [markdown]
+# ### Exercise 1: how much of the "90 % of the energy" is the threshold β?
+# Table 5 binarises each emotion mask at β · its maximum with β = 0.1 (Eq. 10). For every
+# recording of `analysis` (same order: `GENDERS`, then the rows of `records[gender]`) and
+# every β in `betas`, compute the energy ratio Ê (`cam_analysis.energy_ratio`, a fraction)
+# and the share of unpadded cells the binarised mask covers (`cam_analysis.mask_coverage`).
+# Store them in two DataFrames, `ratio_by_beta` and `area_by_beta`, one row per recording
+# and one column per β. How do Ê and the area change with β, and what does Ê ≈ 0.9 mean
+# when the mask covers most of the spectrogram?
+
+# %% nbgrader={"grade": false, "grade_id": "smietanka2023-ex1-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+betas = [0.05, 0.1, 0.3, 0.5]
+### BEGIN SOLUTION
+ratio_rows, area_rows = [], []
+for gender in GENDERS:
+    for i, emotion in zip(records[gender].index, records[gender].emotion):
+        mask = masks[gender][emotion]
+        ratio_rows.append([cam_analysis.energy_ratio(inputs.linear[i], inputs.n_valid[i], mask, b) for b in betas])
+        area_rows.append([cam_analysis.mask_coverage(mask, inputs.n_valid[i], b) for b in betas])
+ratio_by_beta = pd.DataFrame(ratio_rows, columns=betas)
+area_by_beta = pd.DataFrame(area_rows, columns=betas)
+### END SOLUTION
+print(pd.DataFrame({"mean energy ratio": ratio_by_beta.mean(), "mean mask area": area_by_beta.mean()}).round(3).T.to_string())
+
+# %% nbgrader={"grade": true, "grade_id": "smietanka2023-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+for table in (ratio_by_beta, area_by_beta):
+    assert isinstance(table, pd.DataFrame) and table.shape == (len(analysis), len(betas)) and list(table.columns) == betas
+    values = table.to_numpy()
+    assert np.all((values[np.isfinite(values)] >= 0) & (values[np.isfinite(values)] <= 1)), "fractions lie in [0, 1]"
+    assert np.all(np.nan_to_num(np.diff(values, axis=1)) <= 1e-12), "look again at how each row changes from one β to the next"
+assert np.allclose(ratio_by_beta[0.1], analysis.energy_ratio, equal_nan=True), "at β = 0.1 you should reproduce Table 5"
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "smietanka2023-ex1-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# Raising β shrinks the binarised mask, so both the area and Ê can only fall (a smaller set
+# of cells holds less energy). Ê alone does not say whether the map concentrates on the
+# energy: a mask that covers almost everything has Ê near 1 whatever it looks at. The
+# informative comparison is Ê against the area: a mask covering 40 % of the cells but 90 %
+# of the energy sits on the loud harmonics; one covering 90 % of the cells with 90 % of the
+# energy is uninformative. At β = 0.1 summed masks (Eq. 1) are broad, so the paper's ≈ 90 %
+# needs the area beside it before it can be read as "the network looks at the energy".
+
+# %% [markdown]
+# ### Exercise 2: Grad-CAM of the softmax or of the logit?
+# The paper differentiates the softmax output y_c (Eq. 4); many Grad-CAM implementations use
+# the pre-softmax logit. The best model of each gender was saved (`best[gender].weights_path`).
+# Rebuild it (`simplenet.build_simplenet(len(EMOTIONS), input_shape, filters)` then
+# `load_weights`), rebuild that gender's network input as in the training cell, and compute
+# the raw Grad-CAM maps of the same correctly classified test samples for their true class
+# with the *other* target (`other_target`). Keep them in a dict `maps_other` (gender → array
+# like `best[gender].maps`), and the Pearson correlation of each sample's two maps in a dict
+# `target_corr` (gender → 1-D array, NaN where a map is all zero). When do the two targets
+# disagree, and which one would you use to compare samples with each other?
+
+# %% nbgrader={"grade": false, "grade_id": "smietanka2023-ex2-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+other_target = "logit" if cam_target == "softmax" else "softmax"
+### BEGIN SOLUTION
+maps_other, target_corr = {}, {}
+for gender in GENDERS:
+    part = np.flatnonzero((corpus.gender == gender).to_numpy())
+    subset = corpus.subset.to_numpy()[part]
+    mean, std = smietanka_data.normaliser(inputs.log_db, inputs.n_valid, part[subset == "train"])
+    x_test = smietanka_data.network_input(inputs.log_db[part[subset == "test"]], mean, std)[best[gender].correct]
+    net = simplenet.build_simplenet(len(EMOTIONS), x_test.shape[1:], filters)
+    net.load_weights(best[gender].weights_path)
+    assert (simplenet.predict(net, x_test).argmax(1) == labels[part[subset == "test"]][best[gender].correct]).all()
+    maps_other[gender] = gradcam.grad_cam(net, x_test, labels[part[subset == "test"]][best[gender].correct], target=other_target)
+    pairs = zip(best[gender].maps.reshape(len(x_test), -1), maps_other[gender].reshape(len(x_test), -1))
+    target_corr[gender] = np.array([np.corrcoef(a, b)[0, 1] if a.std() > 0 and b.std() > 0 else np.nan for a, b in pairs])
+    del net
+    keras.backend.clear_session()
+### END SOLUTION
+print({g: f"{np.nanmean(c):.2f} over {len(c)} maps" if len(c) else "no maps" for g, c in target_corr.items()})
+
+# %% nbgrader={"grade": true, "grade_id": "smietanka2023-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert set(maps_other) == set(GENDERS) and set(target_corr) == set(GENDERS)
+for gender in GENDERS:
+    assert maps_other[gender].shape == best[gender].maps.shape, "one map per correctly classified test sample"
+    assert np.isfinite(maps_other[gender]).all() and (maps_other[gender] >= 0).all(), "Grad-CAM maps pass a ReLU"
+    if best[gender].maps.size and best[gender].maps.max() > 0:
+        assert not np.allclose(maps_other[gender], best[gender].maps), "use the other target"
+    corr = np.asarray(target_corr[gender], dtype=float)
+    assert corr.shape == (len(best[gender].maps),) and np.all(np.abs(corr[np.isfinite(corr)]) <= 1 + 1e-9)
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "smietanka2023-ex2-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ∂ softmax_c/∂A = p_c (∂z_c/∂A − Σ_j p_j ∂z_j/∂A): the softmax map is the logit map minus
+# the probability-weighted maps of all classes, scaled by p_c. When the model is unsure
+# (p_c well below 1) the subtraction matters and the maps differ, often strongly, because
+# evidence shared with competing classes cancels out. When the model is confident, the
+# correction term is small but the whole gradient shrinks with p_c(1 − p_c): the map keeps
+# its shape (high correlation) but its magnitude collapses. Summing softmax maps over
+# samples (Eq. 1) therefore weights uncertain samples more than confident ones; to compare
+# or sum samples, logit maps (or maps normalised per sample) are the more even choice.
+
+# %% [markdown]
+# ### Exercise 3: does Grad-CAM follow the planted cue or the loudest part?
+# In `synthetic-time` the planted window of an angry file is louder than the rest, that of a
+# sad file quieter. For each file scored in `recovery` (correctly classified emotional test
+# files of the ground-truth model, same order), find the window of the same length as the
+# planted one that holds the most CQT energy (`cam_analysis.loudest_window` on
+# `gt_inputs.linear`) and the share of the Grad-CAM mass inside it (`cam_analysis.mass_inside`
+# on `gt_cams`). Collect a DataFrame `window_masses` with columns `emotion`, `planted` (the
+# mass inside the planted window) and `loudest` (the mass inside the loudest window). For
+# which emotions would a map that just follows loudness look like a good explanation?
+
+# %% nbgrader={"grade": false, "grade_id": "smietanka2023-ex3-solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+window_rows = []
+for kk, (i, r) in enumerate(test.iterrows()):
+    if not np.isfinite(r.cue_start_s):
+        continue
+    a, b = cam_analysis.loudest_window(gt_inputs.linear[i], gt_inputs.n_valid[i], hop_length, CQT_SR, r.cue_end_s - r.cue_start_s)
+    planted_mass = cam_analysis.mass_inside(gt_cams[kk], gt_inputs.n_valid[i], hop_length, CQT_SR, r.cue_start_s, r.cue_end_s)[0]
+    loudest_mass = cam_analysis.mass_inside(gt_cams[kk], gt_inputs.n_valid[i], hop_length, CQT_SR, a, b)[0]
+    window_rows.append(dict(emotion=r.emotion, planted=planted_mass, loudest=loudest_mass))
+window_masses = pd.DataFrame(window_rows, columns=["emotion", "planted", "loudest"])
+### END SOLUTION
+print(window_masses.groupby("emotion")[["planted", "loudest"]].mean().round(3).to_string() if len(window_masses) else "no files")
+
+# %% nbgrader={"grade": true, "grade_id": "smietanka2023-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(window_masses, pd.DataFrame) and {"emotion", "planted", "loudest"} <= set(window_masses.columns)
+assert len(window_masses) == len(recovery), "one row per file scored in recovery"
+assert np.allclose(window_masses.planted.to_numpy(), recovery.mass_inside.to_numpy(), equal_nan=True), "planted: as in recovery"
+assert set(window_masses.emotion) <= set(ground_truth_emotions) - {"neutral"}
+finite = window_masses.loudest.dropna()
+assert ((finite >= 0) & (finite <= 1)).all(), "a share of the map's mass"
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "smietanka2023-ex3-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# For anger the planted window is usually the loudest part of the file, so a map that only
+# follows energy (the envelope analysis of §3.3.1 rewards exactly that) also scores well on
+# the planted window, and the two columns agree. For sadness the cue makes its window
+# quieter: a map that puts its mass in the loudest window misses the cue, and one that finds
+# the cue puts little mass in the loudest window. Only emotions whose cue does not coincide
+# with loudness can tell "looks at the evidence" apart from "looks at the energy"; a
+# high envelope correlation (Table 3) is not, on its own, evidence of a faithful map.

@@ -98,3 +98,27 @@ def test_summary_table_layout():
     assert table.loc[("female", "range"), "anger"] == pytest.approx(0.2)
     assert table.loc[("female", "n"), "sadness"] == 1
     assert np.isnan(table.loc[("male", "mean"), "anger"]) and table.loc[("male", "n"), "anger"] == 0
+
+
+def test_mask_coverage_counts_unpadded_cells_above_beta():
+    mask = np.zeros((2, 6))
+    mask[0, :2] = [1.0, 0.5]
+    mask[1, 5] = 9.0  # padding column: ignored by the area but sets the maximum
+    assert ca.mask_coverage(mask, 4, beta=0.05) == pytest.approx(2 / 8)
+    assert ca.mask_coverage(mask, 4, beta=0.1) == pytest.approx(1 / 8)
+    assert ca.mask_coverage(mask, 6, beta=0.5) == pytest.approx(1 / 12)
+    assert np.isnan(ca.mask_coverage(np.zeros((2, 6)), 4))
+
+
+def test_loudest_window_finds_the_energetic_columns_and_matches_mass_inside():
+    hop, sr = 100, 1000  # one column every 0.1 s
+    linear = np.ones((3, 20))
+    linear[:, 6:9] = 3.0
+    linear[:, 15:] = 10.0  # padding beyond n_valid = 12
+    start, end = ca.loudest_window(linear, 12, hop, sr, 0.3)
+    assert (start, end) == pytest.approx((0.6, 0.9))
+    cam = np.zeros((3, 20))
+    cam[:, 6:9] = 1.0
+    inside, share = ca.mass_inside(cam, 12, hop, sr, start, end)
+    assert inside == pytest.approx(1.0) and share == pytest.approx(3 / 12)
+    assert ca.loudest_window(linear, 12, hop, sr, 5.0) == pytest.approx((0.0, 1.2))  # longer than the clip
