@@ -282,9 +282,9 @@ def plot_scores(axes, table: pd.DataFrame) -> pd.DataFrame:
         ax.barh(pos, part["mean"], xerr=np.nan_to_num(err), color="#4c72b0", capsize=2)
         ax.axvline(0, color="k", lw=0.8)
         ax.axvline(1, color="0.6", lw=0.8, ls="--")
-        ax.set(title=metric, xlabel="0 = chance, 1 = perfect", yticks=pos, xlim=(-1.05, 1.05))
-        ax.set_yticklabels(labels if ax is axes[0] else [], fontsize=7)
-        ax.invert_yaxis()
+        ax.set(title=metric, xlabel="0 = chance, 1 = perfect", xlim=(-1.05, 1.05))
+    axes[0].set_yticks(np.arange(len(labels)), labels, fontsize=7)  # the panels share this axis
+    axes[0].set_ylim(len(labels) - 0.5, -0.5)  # first label on top
     return scaled.drop(columns="label")
 
 
