@@ -412,11 +412,12 @@ noise_table = pd.Series({
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "das2022-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-assert isinstance(noise_table, pd.Series) and len(noise_table) >= 3 and 0.0 in noise_table.index
+assert isinstance(noise_table, pd.Series) and len(noise_table) >= 3 and 0.0 in noise_table.index, \
+    "a Series over at least three noise levels, 0 included"
 assert noise_table.between(0, 1).all(), "mean validation UAR per noise level"
 assert np.isclose(noise_table[0.0], uar_of[("uae", "valid")]), "at sigma 0 the DAE should reproduce a model of Fig. 2"
 if noise_std in noise_table.index:
-    assert np.isclose(noise_table[noise_std], uar_of[("dae", "valid")])
+    assert np.isclose(noise_table[noise_std], uar_of[("dae", "valid")]), "at noise_std the DAE of Fig. 2"
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "das2022-ex1-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # Without noise the DAE *is* the UAE: same architecture, same seed, same batches, and its
@@ -451,12 +452,13 @@ folds_summary = la.summarise(cv_other_mode.scores)
 # %% nbgrader={"grade": true, "grade_id": "das2022-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 n_speakers = len(set(train_corpus.groups))
 expected_folds = n_folds if fold_mode == "speaker" else min(n_folds, n_speakers)
-assert isinstance(folds_summary, pd.DataFrame) and set(folds_summary.method) == set(la.METHODS)
+assert isinstance(folds_summary, pd.DataFrame) and set(folds_summary.method) == set(la.METHODS), "summarise all four methods"
 assert set(folds_summary.dataset) == set(DATASETS), "score the same datasets as Fig. 2"
 assert (folds_summary.folds == expected_folds).all(), "use the other fold mode"
-assert folds_summary.uar.between(0, 1).all()
+assert folds_summary.uar.between(0, 1).all(), "UAR lies in [0, 1]"
 other_valid = folds_summary.set_index(["method", "dataset"]).uar
-assert not np.allclose([other_valid[(m, "valid")] for m in la.METHODS], [uar_of[(m, "valid")] for m in la.METHODS])
+assert not np.allclose([other_valid[(m, "valid")] for m in la.METHODS], [uar_of[(m, "valid")] for m in la.METHODS]), \
+    "these are the validation scores of this run's fold mode"
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "das2022-ex2-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # Speaker-grouped folds answer the question about unseen speakers: no speaker is on both
@@ -489,10 +491,11 @@ extra_summary = la.summarise(extra_cv.scores)
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "das2022-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-assert extra_corpus in synthetic.VARIANTS and extra_corpus != dataset and extra_corpus not in transfer
+assert extra_corpus in synthetic.VARIANTS and extra_corpus != dataset and extra_corpus not in transfer, \
+    "a synthetic variant that this run neither trains on nor transfers to"
 extra_uar = extra_summary.set_index(["method", "dataset"]).uar
 assert {(m, extra_corpus) for m in la.METHODS} <= set(extra_uar.index), "score every method on the new corpus"
-assert extra_uar.between(0, 1).all()
+assert extra_uar.between(0, 1).all(), "UAR lies in [0, 1]"
 for key in [(m, d) for m in la.METHODS for d in DATASETS]:  # a transfer corpus never changes the fit
     assert np.isclose(extra_uar[key], uar_of[key]), f"{key} differs from Fig. 2: same seed, folds and settings?"
 

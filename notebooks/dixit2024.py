@@ -353,7 +353,7 @@ f1_other_layer = probing.nested_cv(other_z.to_numpy()[task.rows], task.y, task.g
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "dixit2024-ex1-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-assert isinstance(layer_other, int) and layer_other != layer
+assert isinstance(layer_other, int) and layer_other != layer, "pick a layer other than the notebook's"
 assert isinstance(other_z, pd.DataFrame) and other_z.shape == normalised[first][1].shape, "embed the same files"
 assert not np.allclose(other_z.to_numpy(), embedding_z), "these are the embeddings of the notebook's layer"
 assert np.allclose(other_z.groupby(corpora[first][0].speaker.to_numpy()).mean(), 0), "z-score per speaker"
@@ -390,8 +390,9 @@ median_other = probed_other.info_increase.groupby(families.category.to_numpy()).
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "dixit2024-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-assert 1 <= k_other <= embedding_z.shape[1] and k_other != analysis.embedding.k_final
-assert len(probed_other) == len(families) and {"rmse_all", "rmse_top", "info_increase"} <= set(probed_other)
+assert 1 <= k_other <= embedding_z.shape[1] and k_other != analysis.embedding.k_final, "a count of dims other than k_final"
+assert len(probed_other) == len(families) and {"rmse_all", "rmse_top", "info_increase"} <= set(probed_other), \
+    "one row per eGeMAPS feature, as probing.probe_top_k returns"
 np.testing.assert_allclose(probed_other.rmse_all, analysis.probing.rmse_all, err_msg="the all-dims probe does not depend on k")
 assert not np.allclose(probed_other.rmse_top, analysis.probing.rmse_top, equal_nan=True), "probe from k_other dims"
 assert isinstance(median_other, pd.Series) and sorted(median_other.index) == sorted(probing.CATEGORY_ORDER)
@@ -430,12 +431,12 @@ rho_background = float(spearmanr(np.abs(shap_all_bg).mean(axis=0), np.abs(shap_n
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "dixit2024-ex3-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-assert shap_all_bg.shape == shap_neutral_bg.shape == (len(task.y), len(families))
+assert shap_all_bg.shape == shap_neutral_bg.shape == (len(task.y), len(families)), "one value per file and feature"
 assert np.allclose(shap_all_bg.mean(axis=0), 0), "against all rows, the values average to zero over all rows"
 assert np.allclose(shap_neutral_bg[task.y == 0].mean(axis=0), 0), "against neutral, they average to zero on neutral rows"
 assert np.allclose(np.ptp(shap_all_bg - shap_neutral_bg, axis=0), 0), "one model: the backgrounds differ by a constant per feature"
-assert not np.allclose(shap_all_bg, shap_neutral_bg)
-assert isinstance(rho_background, float) and -1 <= rho_background <= 1
+assert not np.allclose(shap_all_bg, shap_neutral_bg), "the two backgrounds should differ"
+assert isinstance(rho_background, float) and -1 <= rho_background <= 1, "a Spearman correlation (float)"
 
 # % [markdown] nbgrader={"grade": true, "grade_id": "dixit2024-ex3-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # For one linear model the two explanations differ by a constant per feature,
@@ -469,11 +470,11 @@ truth_boredom, _ = probing.planted_family_check(boredom_meta, boredom_egemaps, f
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "dixit2024-ex4-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-assert isinstance(truth_boredom, pd.DataFrame) and list(truth_boredom.emotion) == ["boredom"]
+assert isinstance(truth_boredom, pd.DataFrame) and list(truth_boredom.emotion) == ["boredom"], "one row, for boredom"
 row = truth_boredom.iloc[0]
 assert row.dataset == "synthetic-family" and row.planted_family == "Temporal", "use the synthetic-family corpus"
-assert row.planted_rank_by_mean in (1, 2, 3, 4) and 0 <= row.egemaps_f1 <= 100
-assert row.top_by_mean in probing.CATEGORY_ORDER and row.top_by_median in probing.CATEGORY_ORDER
+assert row.planted_rank_by_mean in (1, 2, 3, 4) and 0 <= row.egemaps_f1 <= 100, "the table of planted_family_check"
+assert row.top_by_mean in probing.CATEGORY_ORDER and row.top_by_median in probing.CATEGORY_ORDER, "eGeMAPS categories"
 
 # % [markdown] nbgrader={"grade": true, "grade_id": "dixit2024-ex4-answer", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # On the synthetic-family corpus SHAP puts Temporal first for boredom, by the mean and by the

@@ -190,7 +190,8 @@ peak_hz = float(band_diff_db.abs().idxmax())
 lo, hi = moved_band
 assert 0 < lo < hi < SR / 2, "moved_band should be (lo, hi) in Hz, below the Nyquist frequency"
 assert hi <= 1200 or lo >= 1650, "choose a band that does not overlap the default 1200-1650 Hz"
-assert moved_info["cue_type"] == "band" and (moved_info["cue_lo_hz"], moved_info["cue_hi_hz"]) == (lo, hi)
+assert moved_info["cue_type"] == "band" and (moved_info["cue_lo_hz"], moved_info["cue_hi_hz"]) == (lo, hi), \
+    "moved_info should describe an anger rendering with the cue in moved_band only (cue_window=None)"
 assert isinstance(band_diff_db, pd.Series) and band_diff_db.index.min() >= 0 and band_diff_db.index.max() <= SR / 2
 assert lo <= peak_hz <= hi, "the largest change should lie inside the band you planted"
 outside = band_diff_db[(band_diff_db.index < lo - 100) | (band_diff_db.index > hi + 100)]
@@ -227,7 +228,7 @@ peak_time_s = float(np.argmax(frame_diff) * hop / SR)
 
 # %% nbgrader={"grade": true, "grade_id": "quickstart-ex2-check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 assert 0.05 <= window_s < 0.4, "pick a window shorter than the default 0.4 s (and at least 0.05 s)"
-assert window_info["cue_type"] == "time"
+assert window_info["cue_type"] == "time", "render with cue_window=window_s and cue_band=None"
 start, end = window_info["cue_start_s"], window_info["cue_end_s"]
 assert abs((end - start) - window_s) < 1e-3, "the planted window should have the length you asked for"
 assert isinstance(frame_diff, np.ndarray) and abs(len(frame_diff) - window_info["duration_s"] * 100) <= 1
