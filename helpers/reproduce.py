@@ -162,6 +162,34 @@ def _kernel_memory_watch(result: "Result", interval_s: float = 0.5):
         thread.join()
 
 
+EXERCISES_HEADING = "## Exercises"
+SKIP_TAG = "skip-execution"  # nbclient (and so papermill) leaves cells with this tag unexecuted
+
+
+def exercises_apply(name: str, parameters: dict) -> bool:
+    """The exercises are written for the notebook's offline default corpus (they use its planted
+    cues); a run on another `dataset` leaves them unexecuted instead of failing on them."""
+    if "dataset" not in (parameters or {}):
+        return True
+    declared = notebooks.parameters(name).get("dataset")
+    return declared is None or parameters["dataset"] == declared.default
+
+
+def without_exercises(nb: nbformat.NotebookNode, dataset) -> nbformat.NotebookNode:
+    """Tag every cell from the Exercises heading on with SKIP_TAG and say why under the heading."""
+    start = next((i for i, c in enumerate(nb.cells)
+                  if c.cell_type == "markdown" and c.source.lstrip().startswith(EXERCISES_HEADING)), None)
+    if start is None:
+        return nb
+    for cell in nb.cells[start:]:
+        cell.metadata["tags"] = [*cell.metadata.get("tags", []), SKIP_TAG]
+    note = nbformat.v4.new_markdown_cell(
+        f"*Not executed in this run: the exercises need the offline default corpus, and this run used "
+        f"`dataset = {dataset!r}`.*", metadata={"tags": [SKIP_TAG]})
+    nb.cells.insert(start + 1, note)
+    return nb
+
+
 def run_one(name: str, parameters: dict, output_dir: Path, progress: bool = True) -> Result:
     """Execute one notebook. It runs into a temporary file; only a successful run replaces
     `<output_dir>/<name>.ipynb` (the committed copy by default). A failed run is kept as
@@ -173,10 +201,13 @@ def run_one(name: str, parameters: dict, output_dir: Path, progress: bool = True
     output.parent.mkdir(parents=True, exist_ok=True)
     running = output.with_name(f".{name}.running.ipynb")
     start = time.time()
+    source = notebooks.read_source(name)
+    if not exercises_apply(name, parameters):
+        source = without_exercises(source, parameters["dataset"])
     try:
         with _kernel_memory_watch(result):
             papermill.execute_notebook(
-                notebooks.read_source(name), str(running), parameters=parameters or None,
+                source, str(running), parameters=parameters or None,
                 kernel_name="python3", cwd=str(NOTEBOOKS_DIR), progress_bar=progress,
                 log_output=False, request_save_on_cell_execute=False,
             )

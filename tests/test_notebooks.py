@@ -225,3 +225,18 @@ def test_tutorial_run_passes_every_exercise_check(tutorial_run):
     checks = [o for o in course.outcomes(executed) if o.role == "check"]
     assert len(checks) >= course.MIN_EXERCISES
     assert [(o.grade_id, o.executed, o.error) for o in checks] == [(o.grade_id, True, None) for o in checks]
+
+
+def test_exercises_are_left_unexecuted_on_another_dataset():
+    import nbformat
+
+    from helpers.reproduce import SKIP_TAG, exercises_apply, without_exercises
+
+    assert exercises_apply("nasr2025", {"epochs": 3})
+    assert exercises_apply("nasr2025", {"dataset": notebooks.parameters("nasr2025")["dataset"].default})
+    assert not exercises_apply("nasr2025", {"dataset": "emodb"})
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_markdown_cell("## Exercises\ntext"),
+                                         nbformat.v4.new_code_cell("raise ValueError", metadata={"tags": ["a"]})])
+    out = without_exercises(nb, "emodb")
+    assert [SKIP_TAG in c.metadata.get("tags", []) for c in out.cells] == [False, True, True, True]
+    assert "emodb" in out.cells[2].source and out.cells[3].metadata["tags"] == ["a", SKIP_TAG]
