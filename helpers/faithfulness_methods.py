@@ -103,7 +103,7 @@ def rank_row(item: int, emotion: str, unit_scores, truth: int) -> dict:
     return dict(item=item, emotion=emotion, metric="rank score", value=fa.rank_score(unit_scores, truth), chance=0.5)
 
 
-def family_scores(importance, categories, planted: str, order) -> np.ndarray:
+def family_scores(importance, categories, order) -> np.ndarray:
     """Mean importance of each family's features (a mean, so big families do not win by size)."""
     categories = np.asarray(categories)
     return np.array([np.mean(np.asarray(importance)[categories == c]) for c in order])
@@ -162,7 +162,7 @@ def shap_egemaps(data: FamilyData, seed: int = 0, n_random: int = 3, C: float = 
         for i in test_rows[labels[test_rows] == emotion]:
             values = linear_shap(model, data.z[i:i + 1], background)[0]
             scores += score_rows(int(i), emotion, np.abs(values), region)
-            scores.append(rank_row(int(i), emotion, family_scores(np.abs(values), data.categories, planted, data.order), truth))
+            scores.append(rank_row(int(i), emotion, family_scores(np.abs(values), data.categories, data.order), truth))
             curves.append(fa.curves_for(predict, data.z[i], background.mean(axis=0), np.arange(len(values)), values,
                                         rng, n_random).assign(item=int(i)))
             shuffled = linear_shap(random_model, data.z[i:i + 1], background)[0]
@@ -193,7 +193,7 @@ def information_increase(data: FamilyData, seed: int = 0, embedding_model: str =
         result = probing.analyse_task(task, z, emb_z, n_folds, n_folds)
         gain = np.nan_to_num(result.probing.info_increase.to_numpy(), nan=0.0)
         scores += score_rows(item, emotion, gain, region)
-        scores.append(rank_row(item, emotion, family_scores(gain, data.categories, planted, data.order), truth))
+        scores.append(rank_row(item, emotion, family_scores(gain, data.categories, data.order), truth))
         permuted = probing.Task(emotion, task.rows, rng.permutation(task.y), task.groups)
         control = np.nan_to_num(probing.analyse_task(permuted, z, emb_z, n_folds, n_folds).probing.info_increase.to_numpy(), nan=0.0)
         sanity.append(dict(item=item, test="labels permuted", similarity=fa.rank_similarity(gain, control)))
@@ -231,7 +231,7 @@ def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int
         relevance = np.abs(attr[row]).sum(axis=1)  # both latent dims
         region, truth = data.categories == planted, data.order.index(planted)
         scores += score_rows(int(i), emotion, relevance, region)
-        scores.append(rank_row(int(i), emotion, family_scores(relevance, data.categories, planted, data.order), truth))
+        scores.append(rank_row(int(i), emotion, family_scores(relevance, data.categories, data.order), truth))
         column = classes.index(emotion)
         predict = lambda batch, c=column: pipeline.svc.decision_function(pipeline.embed(np.asarray(batch)))[:, c]
         signed = attr[row] @ (pipeline.svc[-1].coef_[column] / pipeline.svc[0].scale_)  # towards the class

@@ -190,7 +190,7 @@ def test_splits_are_disjoint_and_speaker_split_holds_speakers_out():
 def test_family_scores_use_the_mean_so_big_families_do_not_win_by_size():
     categories = np.array(["A"] * 6 + ["B"])
     importance = np.array([1.0] * 6 + [3.0])
-    assert fm.family_scores(importance, categories, "B", ("A", "B")).tolist() == [1.0, 3.0]
+    assert fm.family_scores(importance, categories, ("A", "B")).tolist() == [1.0, 3.0]
 
 
 def test_verdict_table_reads_the_three_tables():
