@@ -289,17 +289,22 @@ def student_version(nb, parameters: dict | None = None, comment: str = "Paramete
     return student
 
 
-def release(names=(), out_dir: Path = Path("student"), profile: str | None = RELEASE_PROFILE,
-            echo=print) -> list[Path]:
-    """Write `<out_dir>/<paper>.ipynb` student versions (profile values injected, if given)."""
+def _profile_plan(names, profile: str | None) -> list[tuple[str, dict, str]]:
+    """(name, profile parameters, comment for the injected cell) per notebook, all validated first."""
     from .reproduce import resolve_parameters
 
     names = check_names(list(names))
     plan = {n: resolve_parameters(n, profile, {}) if profile else {} for n in names}
+    return [(n, parameters, f"Parameters of the {profile!r} profile (notebooks/params/{n}.{profile}.yaml)")
+            for n, parameters in plan.items()]
+
+
+def release(names=(), out_dir: Path = Path("student"), profile: str | None = RELEASE_PROFILE,
+            echo=print) -> list[Path]:
+    """Write `<out_dir>/<paper>.ipynb` student versions (profile values injected, if given)."""
     written = []
-    for name, parameters in plan.items():
+    for name, parameters, comment in _profile_plan(names, profile):
         instructor = checked_source(name)
-        comment = f"Parameters of the {profile!r} profile (notebooks/params/{name}.{profile}.yaml)"
         student = student_version(instructor, parameters, comment)
         leaks = leaked_lines(instructor, student)
         if leaks:
@@ -344,13 +349,8 @@ def write_source(nb, name: str, course_dir: Path, parameters: dict | None = None
 def course_source(names=(), course_dir: Path = Path("course"), profile: str | None = RELEASE_PROFILE,
                   echo=print) -> list[Path]:
     """The instructor versions as nbgrader assignments, one per notebook."""
-    from .reproduce import resolve_parameters
-
-    names = check_names(list(names))
-    plan = {n: resolve_parameters(n, profile, {}) if profile else {} for n in names}
     written = []
-    for name, parameters in plan.items():
-        comment = f"Parameters of the {profile!r} profile (notebooks/params/{name}.{profile}.yaml)"
+    for name, parameters, comment in _profile_plan(names, profile):
         written.append(write_source(checked_source(name), name, course_dir, parameters, comment))
         echo(f"{written[-1]}: assignment {name!r}")
     return written

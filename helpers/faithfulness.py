@@ -11,7 +11,7 @@ band, or one eGeMAPS family), so an explanation can be graded, not just looked a
   region's share; for rankings over n units: 1/n).
 - `rank_score`: where the planted unit (band, family) lands in the ranking, 1 = first,
   0 = last, 0.5 = what a random ranking gives on average.
-- `perturbation_curve`: deletion (remove the most relevant units first; a faithful map
+- `curves_for`: deletion (remove the most relevant units first; a faithful map
   makes the model's score drop fast, low area) and insertion (add them first to a blank
   input; fast rise, high area), each against random orders (Petsiuk et al. 2018, RISE;
   Samek et al. 2017 for region perturbation).
@@ -116,14 +116,6 @@ def perturbed_inputs(x, baseline, units, order, kind: str = "deletion") -> np.nd
     return np.stack(steps)
 
 
-def perturbation_curve(predict, x, baseline, units, order, kind: str = "deletion") -> np.ndarray:
-    """Model score after each step of `perturbed_inputs`; `predict` maps a batch to one score per input."""
-    scores = np.asarray(predict(perturbed_inputs(x, baseline, units, order, kind)), dtype=np.float64)
-    if scores.shape != (len(order) + 1,):
-        raise InvalidParameterError(f"predict must return one score per input, got shape {scores.shape}")
-    return scores
-
-
 def area_under(curve) -> float:
     """Trapezoidal area of a curve sampled at evenly spaced fractions 0…1."""
     curve = np.asarray(curve, dtype=np.float64)
@@ -144,7 +136,10 @@ def curves_for(predict, x, baseline, units, relevance, rng, n_random: int = 3) -
     rows = []
     for kind in KINDS:
         batch = np.concatenate([perturbed_inputs(x, baseline, units, o, kind) for o in orders.values()])
-        scores = np.asarray(predict(batch), dtype=np.float64).reshape(len(orders), n_units + 1)
+        scores = np.asarray(predict(batch), dtype=np.float64)
+        if scores.shape != (len(batch),):
+            raise InvalidParameterError(f"predict must return one score per input, got shape {scores.shape}")
+        scores = scores.reshape(len(orders), n_units + 1)
         for name, curve in zip(orders, scores):
             rows.append(pd.DataFrame({"kind": kind, "order": "explanation" if name == "explanation" else "random",
                                       "draw": name, "step": np.arange(n_units + 1),
@@ -228,9 +223,9 @@ def score_table(benchmarks, seed: int = 0) -> pd.DataFrame:
                              ci_low=r.ci_low, ci_high=r.ci_high, chance=chance[r.metric], maximum=1.0, n=r.n,
                              above_chance=above, model_accuracy=b.accuracy, model_chance=b.chance_accuracy))
     table = pd.DataFrame(rows)
-    order = {m: i for i, m in enumerate(METRICS)}
-    return table.sort_values(["cue_type", "method", "metric"], key=lambda c: c.map(order).fillna(c) if c.name == "metric" else c,
-                             kind="stable").reset_index(drop=True)
+    metric_rank = table.metric.map({m: i for i, m in enumerate(METRICS)}).fillna(len(METRICS))
+    return (table.assign(_rank=metric_rank).sort_values(["cue_type", "method", "_rank"], kind="stable")
+            .drop(columns="_rank").reset_index(drop=True))
 
 
 def area_table(benchmarks, seed: int = 0) -> pd.DataFrame:

@@ -353,6 +353,7 @@ def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, split: str = "
     trained model, both explainers, graded like Grad-CAM. Occlusion patches follow the cue
     type: 10-frame spans × all bins for time, n_mels/8-bin bands × all frames for band."""
     import torch
+    from scipy.special import softmax
 
     from . import resnet, saliency
     from .audio import load_audio
@@ -380,8 +381,7 @@ def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, split: str = "
     regions = [planted_region(cue_type, meta.iloc[i], times, freqs, v, clips[i].offset / 16000) for i, v in zip(targets, valid)]
     units = [spectrogram_units(cue_type, x.shape[1:], v, n_units) for v in valid]
     baselines = [x[i].min() for i in targets]
-    softmax = lambda logits: np.exp(logits - logits.max(1, keepdims=True)) / np.exp(logits - logits.max(1, keepdims=True)).sum(1, keepdims=True)
-    predictors = [lambda b, c=int(y[i]): softmax(resnet.predict(model, np.asarray(b)))[:, c] for i in targets]
+    predictors = [lambda b, c=int(y[i]): softmax(resnet.predict(model, np.asarray(b)), axis=1)[:, c] for i in targets]
     results = []
     for name, explain_with in (("occlusion", lambda m: saliency.occlusion_maps(m, x[targets], y[targets], **patch)),
                                ("CRP", lambda m: saliency.crp_maps(m, x[targets], y[targets])[0])):

@@ -122,7 +122,7 @@ def test_deletion_and_insertion_reward_the_oracle_and_not_a_random_map():
 
 def test_curve_predict_must_return_one_score_per_input():
     with pytest.raises(InvalidParameterError, match="one score per input"):
-        fa.perturbation_curve(lambda b: np.zeros((len(b), 2)), np.ones(3), 0.0, np.arange(3), [0, 1, 2])
+        fa.curves_for(lambda b: np.zeros((len(b), 2)), np.ones(3), 0.0, np.arange(3), np.ones(3), np.random.default_rng(0))
 
 
 def test_rank_similarity_and_verdict():
