@@ -178,6 +178,11 @@ def load_table(name: str, data_dir=None, emotions=EMOTIONS, max_speakers: int = 
         table = table[table["emotion"].isin(list(emotions))].reset_index(drop=True)
     else:
         table = datasets.load(name, data_dir=data_dir, emotions=list(emotions))
+    return _utterance_table(table, max_speakers)
+
+
+def _utterance_table(table: pd.DataFrame, max_speakers: int) -> pd.DataFrame:
+    """Balanced speakers, an `utterance` id from the file name, sorted by speaker/emotion/utterance."""
     table = balanced_speakers(table, max_speakers)
     table["utterance"] = [p.rsplit("/", 1)[-1].rsplit(".", 1)[0] for p in table["path"]]
     return table.sort_values(["speaker", "emotion", "utterance"]).reset_index(drop=True)
@@ -186,7 +191,10 @@ def load_table(name: str, data_dir=None, emotions=EMOTIONS, max_speakers: int = 
 def prepare_dataset(name: str, featurizers: dict, seed: int, data_dir=None, max_speakers: int = 0,
                     max_seconds: float = 0.0) -> DatasetRun:
     """Load, crop, featurise and fit LOSO SVCs for every model in `featurizers`."""
-    table = load_table(name, data_dir, max_speakers=max_speakers)
+    return _fit_run(name, load_table(name, data_dir, max_speakers=max_speakers), featurizers, seed, max_seconds)
+
+
+def _fit_run(name: str, table: pd.DataFrame, featurizers: dict, seed: int, max_seconds: float) -> DatasetRun:
     signals = load_signals(table["path"], max_seconds=max_seconds)
     loso = {model: fit_loso(featurize(signals), table["emotion"], table["speaker"], seed, index=table.index)
             for model, featurize in featurizers.items()}
@@ -427,16 +435,11 @@ def moved_band_table(lo_hz: float, hi_hz: float, max_speakers: int = 0, root=Non
     root = root or default_data_dir() / f"synthetic-band-{lo_hz:g}-{hi_hz:g}Hz"
     table = ensure_corpus(root=root, variant="synthetic-band", seed=0, emotions=list(EMOTIONS),
                           cue_band=(float(lo_hz), float(hi_hz)), progress=False)
-    table = balanced_speakers(table.reset_index(drop=True), max_speakers)
-    table["utterance"] = [p.rsplit("/", 1)[-1].rsplit(".", 1)[0] for p in table["path"]]
-    return table.sort_values(["speaker", "emotion", "utterance"]).reset_index(drop=True)
+    return _utterance_table(table.reset_index(drop=True), max_speakers)
 
 
 def prepare_moved_band(lo_hz: float, hi_hz: float, featurizers: dict, seed: int, max_speakers: int = 0,
                        max_seconds: float = 0.0, root=None) -> DatasetRun:
     """`prepare_dataset` for the synthetic-band corpus with its planted band moved to [lo_hz, hi_hz]."""
-    table = moved_band_table(lo_hz, hi_hz, max_speakers, root)
-    signals = load_signals(table["path"], max_seconds=max_seconds)
-    loso = {model: fit_loso(featurize(signals), table["emotion"], table["speaker"], seed, index=table.index)
-            for model, featurize in featurizers.items()}
-    return DatasetRun(f"synthetic-band {lo_hz:g}-{hi_hz:g} Hz", table, signals, loso)
+    return _fit_run(f"synthetic-band {lo_hz:g}-{hi_hz:g} Hz", moved_band_table(lo_hz, hi_hz, max_speakers, root),
+                    featurizers, seed, max_seconds)
