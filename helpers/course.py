@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 from . import notebooks
-from .errors import InvalidParameterError, SerxaiError
+from .errors import SerxaiError
 from .fileio import atomic_write_text
 from .paths import NOTEBOOKS_DIR
 
@@ -119,15 +119,9 @@ def with_exercises() -> list[str]:
 def check_names(names) -> list[str]:
     """Validate names like `reproduce` does; default: every notebook with exercises."""
     valid = with_exercises()
-    unknown = [n for n in names if n not in valid]
-    if unknown:
-        raise InvalidParameterError(
-            f"unknown notebook {', '.join(map(repr, unknown))} (or it has no exercises); "
-            f"valid: {', '.join(valid) or '(no notebook has exercises yet)'}"
-        )
     if not names and not valid:
         raise SerxaiError("no notebook has exercises yet (see CONTRIBUTING.md, 'Exercises')")
-    return list(names) or valid
+    return notebooks.check_names(names, valid, hint=" (or it has no exercises)")
 
 
 def _metadata_problems(cell, name: str) -> list[str]:

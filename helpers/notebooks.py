@@ -48,13 +48,14 @@ def executed_path(name: str) -> Path:
     return NOTEBOOKS_DIR / f"{name}.ipynb"
 
 
-def check_names(names) -> list[str]:
-    """Validate notebook names before anything runs; error lists the valid ones."""
-    valid = available()
+def check_names(names, valid=None, hint: str = "") -> list[str]:
+    """Validate notebook names before anything runs (against `valid`, default: every notebook);
+    the error lists the valid ones. No names: all valid ones."""
+    valid = available() if valid is None else list(valid)
     unknown = [n for n in names if n not in valid]
     if unknown:
         raise InvalidParameterError(
-            f"unknown notebook {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}"
+            f"unknown notebook {', '.join(map(repr, unknown))}{hint}; valid: {', '.join(valid) or '(none)'}"
         )
     return list(names) or valid
 
