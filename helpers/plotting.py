@@ -22,8 +22,7 @@ FIGURES_ENV_VAR = "SERXAI_FIGURES"
 DPI = 120
 FLOAT_FORMAT = "%.6g"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-PAPER_VS_RUN_COLUMNS = ["item", "paper", "this_run", "dataset", "agrees", "note"]
-AGREES_VALUES = ("yes", "no", "n/a")
+PAPER_VS_RUN_COLUMNS = ["item", "paper", "this_run", "dataset", "agrees", "basis", "sampling_noise", "note"]
 
 
 def set_style() -> None:
@@ -101,18 +100,38 @@ def save_figure(fig, paper: str, name: str, data: pd.DataFrame | None = None) ->
 
 
 def paper_vs_run(rows: list[dict], paper: str, dataset: str) -> pd.DataFrame:
-    """Build and save the closing 'paper vs this run' table (design §3).
+    """Build, check and save the closing 'paper vs this run' table.
 
-    Each row: item, paper (the paper's number/claim), this_run, agrees (yes/no/n/a), note.
+    Each row (see `helpers.verdicts.row`): item, paper (the paper's number or claim),
+    this_run, agrees (yes / no / unclear / n/a), basis (paper text / paper figure (read by
+    eye) / authors' repository / by construction), sampling_noise (yes when noise could
+    decide, then a CI must be shown), note. A row may carry its own `dataset` (e.g. a
+    stand-in model); the others get `dataset`. Rows that break the verdict rules raise.
     """
+    from .verdicts import problems
+
     table = pd.DataFrame(rows)
-    table["dataset"] = dataset
+    if "dataset" not in table:
+        table["dataset"] = dataset
+    table["dataset"] = table["dataset"].fillna(dataset).replace("", dataset)
+    if "sampling_noise" not in table:
+        table["sampling_noise"] = "no"
+    table["sampling_noise"] = table["sampling_noise"].fillna("no")
     for column in PAPER_VS_RUN_COLUMNS:
         if column not in table:
             table[column] = ""
-    bad = sorted(set(table["agrees"]) - set(AGREES_VALUES))
-    if bad:
-        raise ValueError(f"'agrees' must be one of {AGREES_VALUES}, got {bad}")
     table = table[PAPER_VS_RUN_COLUMNS]
+    found = problems(table)
+    if found:
+        raise ValueError("paper_vs_run breaks the verdict rules:\n  " + "\n  ".join(found))
     save_table(table, paper, "paper_vs_run")
     return table
+
+
+def show_table(df: pd.DataFrame):
+    """Display every row and the whole text of every cell (no '...' and no hidden rows)."""
+    from IPython.display import display
+
+    with pd.option_context("display.max_rows", None, "display.max_columns", None,
+                           "display.max_colwidth", None, "display.width", None):
+        display(df)

@@ -64,9 +64,32 @@ def test_names_that_would_escape_the_figures_folder_are_refused(figures, paper, 
 
 
 def test_paper_vs_run_has_the_contract_columns_and_rejects_bad_agreement(figures):
-    rows = [{"item": "anger F1", "paper": 92.1, "this_run": 88.0, "agrees": "no", "note": "synthetic"}]
+    rows = [{"item": "anger F1", "paper": 92.1, "this_run": 88.0, "agrees": "no", "basis": "paper text",
+             "note": "synthetic"}]
     table = plotting.paper_vs_run(rows, "demo", dataset="synthetic")
     assert list(table.columns) == plotting.PAPER_VS_RUN_COLUMNS
-    assert pd.read_csv(figures / "demo" / "paper_vs_run.csv").dataset.tolist() == ["synthetic"]
+    saved = pd.read_csv(figures / "demo" / "paper_vs_run.csv")
+    assert saved.dataset.tolist() == ["synthetic"] and saved.basis.tolist() == ["paper text"]
     with pytest.raises(ValueError, match="agrees"):
-        plotting.paper_vs_run([{"item": "x", "agrees": "maybe"}], "demo", dataset="synthetic")
+        plotting.paper_vs_run([{"item": "x", "agrees": "maybe", "basis": "paper text"}], "demo", dataset="synthetic")
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"agrees": "yes", "basis": "by construction"}, "by construction"),
+    ({"agrees": "no", "basis": "paper text", "dataset": "synthetic (wav2vec2 stand-in)"}, "stand-in"),
+    ({"agrees": "yes", "basis": "paper text", "sampling_noise": "yes", "this_run": "0.3"}, "without a CI"),
+    ({"agrees": "n/a", "basis": "a hunch"}, "basis"),
+])
+def test_paper_vs_run_refuses_rows_that_break_the_verdict_rules(figures, bad, message):
+    with pytest.raises(ValueError, match=message):
+        plotting.paper_vs_run([{"item": "x", "paper": "p", **bad}], "demo", dataset="synthetic")
+    assert not (figures / "demo" / "paper_vs_run.csv").exists()
+
+
+def test_paper_vs_run_keeps_a_rows_own_dataset_and_accepts_a_ci(figures):
+    rows = [{"item": "a", "agrees": "n/a", "basis": "paper text", "dataset": "x (stand-in)"},
+            {"item": "b", "agrees": "yes", "basis": "paper text", "sampling_noise": "yes",
+             "this_run": "+0.10 [+0.02, +0.18]"}]
+    table = plotting.paper_vs_run(rows, "demo", dataset="synthetic")
+    assert table.dataset.tolist() == ["x (stand-in)", "synthetic"]
+    assert table.sampling_noise.tolist() == ["no", "yes"]
