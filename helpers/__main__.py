@@ -22,6 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--output-dir", type=Path, help="where executed notebooks go (default: notebooks/)")
     rep.add_argument("--figures-dir", type=Path, help="where figures go (default: figures/)")
     rep.add_argument("--no-progress", action="store_true")
+    rep.add_argument("--check", action="store_true",
+                     help="regenerate into a scratch folder and compare every table with the committed "
+                          "one (the smoke profile: with tests/golden/smoke); exit 1 on a difference")
+    rep.add_argument("--against", type=Path, metavar="DIR",
+                     help="with --check: compare the figures already written under DIR instead of regenerating")
 
     course = sub.add_parser("course", help="exercises: list them, release student versions, "
                                            "or lay out an nbgrader course")
@@ -48,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
 def _reproduce(args) -> int:
     from . import reproduce
 
+    if args.check or args.against:
+        return _check(args)
     results = reproduce.run(
         args.notebooks, profile=args.profile, overrides=dict(args.parameter),
         output_dir=args.output_dir, figures_dir=args.figures_dir, progress=not args.no_progress,
@@ -56,6 +63,21 @@ def _reproduce(args) -> int:
     for r in failed:
         print(f"error: notebook {r.notebook} failed at {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _check(args) -> int:
+    from . import check, notebooks
+
+    if args.against is not None:
+        if not args.against.is_dir():
+            raise InvalidParameterError(f"--against {args.against}: not a folder of figures")
+        names = args.notebooks or [n for n in notebooks.available() if (args.against / n).is_dir()]
+        report = check.compare_run(names, args.against, check.reference_for(args.profile))
+        print(report.text())
+    else:
+        report = check.check(args.notebooks, profile=args.profile, overrides=dict(args.parameter),
+                             scratch=args.output_dir, progress=not args.no_progress)
+    return 0 if report.ok else 1
 
 
 def _course(args) -> int:
