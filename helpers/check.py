@@ -110,27 +110,27 @@ def committed_bytes(relative: str, root: Path = REPO_ROOT) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def committed_names(paper: str, reference_dir: Path) -> list[str]:
-    """CSV names the reference holds for a paper: tracked at HEAD, else present on disk."""
-    try:
-        relative = reference_dir.resolve().relative_to(REPO_ROOT.resolve()) / paper
-        done = subprocess.run(["git", "ls-tree", "--name-only", "HEAD", f"{relative.as_posix()}/"],
-                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
-        if done.returncode == 0 and done.stdout.strip():
-            return sorted(Path(line).name for line in done.stdout.splitlines() if line.endswith(".csv"))
-    except (ValueError, OSError, subprocess.SubprocessError):
-        pass
-    folder = reference_dir / paper
+def committed_names(paper: str, reference_dir: Path = FIGURES_DIR) -> list[str]:
+    """CSV names the reference holds for a paper: for `figures/` as tracked at HEAD, else on disk."""
+    if Path(reference_dir).resolve() == FIGURES_DIR.resolve():
+        try:
+            done = subprocess.run(["git", "ls-tree", "--name-only", "HEAD", f"figures/{paper}/"],
+                                  cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+            if done.returncode == 0 and done.stdout.strip():
+                return sorted(Path(line).name for line in done.stdout.splitlines() if line.endswith(".csv"))
+        except (OSError, subprocess.SubprocessError):
+            pass
+    folder = Path(reference_dir) / paper
     return sorted(p.name for p in folder.glob("*.csv")) if folder.is_dir() else []
 
 
 def _reference(reference_dir: Path, paper: str, name: str) -> bytes | None:
-    try:
-        relative = (reference_dir.resolve() / paper / name).relative_to(REPO_ROOT.resolve())
-        return committed_bytes(relative.as_posix())
-    except ValueError:
-        path = reference_dir / paper / name
-        return path.read_bytes() if path.is_file() else None
+    """`figures/` is read as committed (a rerun may have overwritten the working tree);
+    any other reference (the golden tables) as it is on disk."""
+    if Path(reference_dir).resolve() == FIGURES_DIR.resolve():
+        return committed_bytes(f"figures/{paper}/{name}")
+    path = Path(reference_dir) / paper / name
+    return path.read_bytes() if path.is_file() else None
 
 
 def compare_paper(paper: str, fresh_dir: Path, reference_dir: Path = FIGURES_DIR) -> list[FileReport]:

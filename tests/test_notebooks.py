@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from helpers import course, notebooks, reproduce
+from helpers import check, course, notebooks, reproduce
 from helpers.paths import NOTEBOOKS_DIR
 
 NAMES = notebooks.available()
@@ -125,6 +125,23 @@ def test_smoke_run_passes_nbval_and_is_reproducible(name, tmp_path):
     compared = sorted(p.name for p in (first / name).iterdir() if p.suffix in (".png", ".csv"))
     match, mismatch, errors = filecmp.cmpfiles(first / name, second / name, compared, shallow=False)
     assert mismatch == [] and errors == [], f"not byte-identical across runs: {mismatch + errors}"
+    assert_matches_golden(name, first)
+
+
+def assert_matches_golden(name, figures_dir):
+    """The smoke tables equal the committed reference (tests/golden/smoke) within the declared
+    tolerances, so drift from a fresh environment is caught here, not by a reader.
+    SERXAI_UPDATE_GOLDEN=1 rewrites the reference from this run instead (review the diff)."""
+    golden = check.GOLDEN_DIR / "smoke" / name
+    if os.environ.get("SERXAI_UPDATE_GOLDEN") == "1":
+        shutil.rmtree(golden, ignore_errors=True)
+        golden.mkdir(parents=True)
+        for table in sorted((figures_dir / name).glob("*.csv")):
+            shutil.copyfile(table, golden / table.name)
+        return
+    assert golden.is_dir(), f"no reference tables in {golden}: run the smoke test with SERXAI_UPDATE_GOLDEN=1"
+    report = check.compare_run([name], figures_dir, golden.parent)
+    assert report.ok, report.text()
 
 
 @pytest.mark.notebook
