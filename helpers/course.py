@@ -13,6 +13,7 @@ an executed notebook passed in yields the same student version.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,9 @@ from pathlib import Path
 import nbformat
 
 from . import notebooks
-from .errors import SerxaiError
+from .errors import InvalidParameterError, SerxaiError
 from .fileio import atomic_write_text
-from .paths import NOTEBOOKS_DIR
+from .paths import NOTEBOOKS_DIR, PARAMS_DIR, REPO_ROOT
 
 # Notebooks that must end with an `## Exercises` section (the lead's `faithfulness` is exempt).
 EXERCISE_NOTEBOOKS = ("quickstart", "dixit2024", "das2022", "hjuler2025", "smietanka2023", "nasr2025")
@@ -33,6 +34,13 @@ _GRADE_ID = re.compile(r"^(?P<paper>.+)-ex(?P<number>\d+)-(?P<role>solution|chec
 _HEADING = re.compile(r"^###\s+Exercise\s+(\d+)\s*:\s*(.+?)\s*$", re.M)
 _PAPER_OUTPUT = re.compile(r"\b(save_figure|save_table|paper_vs_run)\(")
 _REQUIRED_KEYS = ("grade", "grade_id", "locked", "schema_version", "solution", "task")
+# Anything shaped like a jupytext percent cell marker (`#` then `%` signs, then a space, a
+# `[cell type]` or the end of the line; a commented magic such as `# %matplotlib` is not one).
+# Only `# %%` is jupytext's: `# % [markdown]`, `#%%` or `# %%%` would silently glue the
+# following text into the cell above.
+_LOOSE_MARKER = re.compile(r"^#\s*%+(?=\s|\[|$)")
+_EXACT_MARKER = re.compile(r"^# %%(?=\s|$)")
+_MARKDOWN_HEADER = re.compile(r"\[(markdown|md)\]")
 
 
 @dataclass
@@ -153,12 +161,30 @@ def _metadata_problems(cell, name: str) -> list[str]:
     return problems
 
 
+def marker_problems(text: str) -> list[str]:
+    """Lines of a jupytext source that look like a cell marker but are not exactly `# %%`."""
+    return [f"line {number}: {line.strip()[:40]!r} is not a jupytext cell marker (write '# %%')"
+            for number, line in enumerate(text.splitlines(), start=1)
+            if _LOOSE_MARKER.match(line) and not _EXACT_MARKER.match(line)]
+
+
+def _cell_marker_problems(cell, i: int) -> list[str]:
+    """A malformed marker that jupytext read as text: a comment line in a code cell (or a
+    `% [markdown]` line in a markdown cell), which glues the next cell into this one."""
+    lines = cell.source.splitlines()
+    if cell.cell_type == "markdown":
+        lines = ["# " + line for line in lines if re.match(r"^\s*%+\s*\[", line)]
+    return [f"cell {i}: {p.split(': ', 1)[1]}" for p in marker_problems("\n".join(lines))]
+
+
 def structure_problems(nb, name: str) -> list[str]:
     """Everything wrong with a notebook's exercise markup (empty list = fine)."""
     from nbgrader.nbgraderformat import MetadataValidator
 
     problems: list[str] = []
     cells = nb.cells
+    for i, cell in enumerate(cells):
+        problems += _cell_marker_problems(cell, i)
     start = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"
                   and re.search(r"^##\s+Exercises\s*$", c.source, re.M)), None)
     if start is None:
@@ -211,32 +237,75 @@ def structure_problems(nb, name: str) -> list[str]:
 def checked_source(name: str):
     """The instructor version, refused (first problem named) if its exercise markup is broken."""
     nb = notebooks.read_source(name)
-    problems = structure_problems(nb, name)
+    problems = marker_problems(notebooks.source_path(name).read_text(encoding="utf-8"))
+    problems += structure_problems(nb, name)
     if problems:
         raise SerxaiError(f"{name}: exercise markup is broken: {problems[0]} (+{len(problems) - 1} more)")
     return nb
 
 
+def _bare(line: str) -> str:
+    """A line as compared for leaks: stripped, and without a leading comment mark, so that a
+    written answer glued into a code cell as comments (`# text`) still matches `text`."""
+    return line.strip().lstrip("#").strip()
+
+
 def solution_lines(nb) -> list[str]:
     """Distinctive lines of the instructor's answers: each non-blank line inside a solution
-    region, and of each written model answer, that occurs nowhere else in the notebook."""
+    region, and of each written model answer, that occurs in no paper cell and nowhere else
+    in a solution cell. Check cells do not count as "elsewhere": they are handed out, so a
+    model-answer line repeated in a check cell is a leak."""
     inside, outside = [], set()
     for cell in nb.cells:
         if role(cell) == "answer" and BEGIN not in cell.source:
-            inside += [line.strip() for line in cell.source.splitlines()]
+            inside += [_bare(line) for line in cell.source.splitlines()]
             continue
         regions, rest = _split(cell.source)
-        inside += [line.strip() for region in regions for line in region]
-        outside |= {line.strip() for line in rest}
+        inside += [_bare(line) for region in regions for line in region]
+        if role(cell) != "check":
+            outside |= {_bare(line) for line in rest}
     return sorted({s for s in inside if s} - outside)
 
 
-def leaked_lines(instructor, student) -> list[str]:
-    """Solution lines (see `solution_lines`) and region markers present in a student version
-    (an injected parameters cell is not the student's to have leaked into)."""
+def _loose_cells(text: str) -> list[tuple[str, str]]:
+    """(header, body) of each cell of a jupytext source, split at anything shaped like a
+    cell marker, so a malformed marker still starts a cell here."""
+    cells, header, body = [], "", []
+    for line in text.splitlines():
+        if _LOOSE_MARKER.match(line):
+            cells.append((header, "\n".join(body)))
+            header, body = line, []
+        else:
+            body.append(line)
+    return cells + [(header, "\n".join(body))]
+
+
+def source_answer_lines(text: str) -> list[str]:
+    """Distinctive model-answer lines read from the jupytext text itself (see `solution_lines`),
+    with cells split at every marker-shaped line: a written answer whose `# %% [markdown]`
+    marker is misspelt is still found, although jupytext glues it into the check cell above."""
+    cells = []
+    for header, body in _loose_cells(text):
+        meta = re.search(r"nbgrader=(\{.*\})", header)
+        flags = json.loads(meta.group(1)) if meta else {}
+        kind = "markdown" if _MARKDOWN_HEADER.search(header) else "code"
+        cell = nbformat.v4.new_markdown_cell(body) if kind == "markdown" else nbformat.v4.new_code_cell(body)
+        if flags:
+            cell.metadata["nbgrader"] = flags
+        cells.append(cell)
+    return solution_lines(nbformat.v4.new_notebook(cells=cells))
+
+
+def leaked_lines(instructor, student, source_text: str | None = None) -> list[str]:
+    """Model-answer lines (see `solution_lines`; with `source_text`, the jupytext source, also
+    `source_answer_lines`) and region markers present in any cell of a student version, check
+    cells included (an injected parameters cell is not the student's to have leaked into)."""
     cells = [c for c in student.cells if "injected-parameters" not in c.metadata.get("tags", [])]
-    present = {line.strip() for cell in cells for line in cell.source.splitlines()}
-    leaks = [s for s in solution_lines(instructor) if s in present]
+    present = {_bare(line) for cell in cells for line in cell.source.splitlines()}
+    answers = set(solution_lines(instructor))
+    if source_text is not None:
+        answers |= set(source_answer_lines(source_text))
+    leaks = [s for s in sorted(answers) if s in present]
     return leaks + [m for m in ("BEGIN SOLUTION", "END SOLUTION")
                     if any(m in cell.source for cell in cells)]
 
@@ -283,14 +352,73 @@ def student_version(nb, parameters: dict | None = None, comment: str = "Paramete
     return student
 
 
-def _profile_plan(names, profile: str | None) -> list[tuple[str, dict, str]]:
-    """(name, profile parameters, comment for the injected cell) per notebook, all validated first."""
+def resolve_data_dir(data_dir, parameter_file=None):
+    """A `data_dir` parameter as an absolute path, whatever the kernel's working directory.
+
+    A relative value is tried against the folder of the parameter file that set it (when
+    known), the repository root, `notebooks/params/` and `notebooks/` (where the runner starts
+    kernels, so profiles written for it keep working); the first folder that exists wins, else
+    the path relative to the parameter file, or to the repository root. `None` stays `None`
+    ($SERXAI_DATA or the per-user cache). Notebooks call it in their setup cell, so that
+    `papermill … -f notebooks/params/<name>.<profile>.yaml` works from any directory.
+    """
+    if data_dir is None or str(data_dir).strip() == "":
+        return None
+    path = Path(str(data_dir)).expanduser()
+    if path.is_absolute():
+        return path
+    bases = [Path(parameter_file).resolve().parent] if parameter_file else []
+    bases += [REPO_ROOT, PARAMS_DIR, NOTEBOOKS_DIR]
+    return next(((base / path).resolve() for base in bases if (base / path).is_dir()),
+                (bases[0] / path).resolve())
+
+
+def read_parameter_file(name: str, path) -> dict:
+    """A user's own parameter file (YAML, as `papermill -f` reads it) for notebook `name`:
+    every key must be a parameter of the notebook; a relative `data_dir` is resolved against
+    the file's folder."""
+    import yaml
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise InvalidParameterError(f"no parameter file {str(path)!r} (a profile name or a path to a .yaml file)")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise InvalidParameterError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(values, dict):
+        raise InvalidParameterError(f"{path}: expected 'name: value' lines, got a {type(values).__name__}")
+    declared = notebooks.parameters(name)
+    unknown = sorted(set(values) - set(declared))
+    if unknown:
+        raise InvalidParameterError(f"{path}: unknown parameter {', '.join(map(repr, unknown))} for notebook "
+                                    f"{name!r}; valid: {', '.join(declared)}")
+    if values.get("data_dir"):
+        values["data_dir"] = str(resolve_data_dir(values["data_dir"], path))
+    return values
+
+
+def is_parameter_file(profile: str | None) -> bool:
+    """`--profile` names a file (a path or a .yaml/.yml name), not a notebooks/params profile."""
+    return bool(profile) and (Path(profile).suffix in (".yaml", ".yml") or "/" in profile or "\\" in profile)
+
+
+def profile_parameters(name: str, profile: str | None) -> tuple[dict, str]:
+    """(parameters, comment for the injected cell) of a profile name or a parameter file."""
     from .reproduce import resolve_parameters
 
+    if not profile:
+        return {}, "Parameters"
+    if is_parameter_file(profile):
+        return read_parameter_file(name, profile), f"Parameters from {Path(profile).name}"
+    return (resolve_parameters(name, profile, {}),
+            f"Parameters of the {profile!r} profile (notebooks/params/{name}.{profile}.yaml)")
+
+
+def _profile_plan(names, profile: str | None) -> list[tuple[str, dict, str]]:
+    """(name, profile parameters, comment for the injected cell) per notebook, all validated first."""
     names = check_names(list(names))
-    plan = {n: resolve_parameters(n, profile, {}) if profile else {} for n in names}
-    return [(n, parameters, f"Parameters of the {profile!r} profile (notebooks/params/{n}.{profile}.yaml)")
-            for n, parameters in plan.items()]
+    return [(n, *profile_parameters(n, profile)) for n in names]
 
 
 def release(names=(), out_dir: Path = Path("student"), profile: str | None = RELEASE_PROFILE,
@@ -300,7 +428,7 @@ def release(names=(), out_dir: Path = Path("student"), profile: str | None = REL
     for name, parameters, comment in _profile_plan(names, profile):
         instructor = checked_source(name)
         student = student_version(instructor, parameters, comment)
-        leaks = leaked_lines(instructor, student)
+        leaks = leaked_lines(instructor, student, notebooks.source_path(name).read_text(encoding="utf-8"))
         if leaks:
             raise SerxaiError(f"{name}: the student version still contains {leaks[0]!r}")
         path = Path(out_dir) / f"{name}.ipynb"

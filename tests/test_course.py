@@ -126,6 +126,8 @@ BROKEN = [
     ("no Exercises section", lambda s: swap(s, "# ## Exercises", "# ## More"), "no '## Exercises' markdown heading"),
     ("writes a figure", lambda s: swap(s, "doubled = base * 2", "doubled = base * 2\nsave_figure(fig, PAPER, 'x')"),
      "exercises must not write the paper's figures"),
+    ("misspelt markdown marker", lambda s: swap(s, "# %% [markdown] nbgrader=", "# % [markdown] nbgrader="),
+     "'# % [markdown] nbgrader={\"grade\": true, ' is not a jupytext cell marker (write '# %%')"),
     ("solution without region", lambda s: swap(swap(s, "### BEGIN SOLUTION\nvalues", "values"), "[base] * 3\n### END SOLUTION", "[base] * 3"),
      "toy-ex3-solution: solution cell has no '### BEGIN SOLUTION' region"),
 ]
@@ -173,6 +175,47 @@ def test_leak_check_finds_every_solution_line_but_not_shared_ones(tmp_path):
     assert course.leaked_lines(nb, student) == ["cubed = int(cubed)"]
     student.cells[3].source = "### BEGIN SOLUTION\n### END SOLUTION"
     assert course.leaked_lines(nb, student)[-2:] == ["BEGIN SOLUTION", "END SOLUTION"]
+
+
+def test_only_jupytext_cell_markers_are_accepted_in_the_source_text():
+    text = "\n".join(["# %%", "# %% [markdown]", "# %matplotlib inline", "# %% tags=['x']",
+                      "# % [markdown] nbgrader={}", "#%%", "# %%% odd", "# %", "x = 1  # % of files"])
+    assert course.marker_problems(text) == [
+        f"line {n}: {shown!r} is not a jupytext cell marker (write '# %%')"
+        for n, shown in ((5, "# % [markdown] nbgrader={}"), (6, "#%%"), (7, "# %%% odd"), (8, "# %"))]
+
+
+def test_release_refuses_a_source_whose_markers_jupytext_reads_but_are_not_exact(tmp_path, monkeypatch):
+    text = swap(toy_source(), '# %% nbgrader={"grade": true', '#%% nbgrader={"grade": true')
+    path = tmp_path / "toy.py"
+    path.write_text(text)
+    monkeypatch.setattr(notebooks, "source_path", lambda name: path)
+    monkeypatch.setattr(notebooks, "read_source", lambda name: jupytext.read(path, fmt="py:percent"))
+    assert course.structure_problems(notebooks.read_source("toy"), "toy") == []  # jupytext accepts it
+    with pytest.raises(course.SerxaiError, match=r"toy: exercise markup is broken: line \d+: '#%% nbgrader="):
+        course.checked_source("toy")
+
+
+def test_a_misspelt_answer_marker_is_refused_and_its_answer_found_as_a_leak(tmp_path):
+    """Issue #24: `# % [markdown]` glues the written answer into the check cell above as
+    comments; the student version then hands it out inside a locked check cell."""
+    text = toy_source().replace("# %% [markdown] nbgrader=", "# % [markdown] nbgrader=")
+    nb = toy(tmp_path, text)
+    assert [e.points for e in course.exercises(nb)] == [1.0, 1.0, 1.0]  # the answers' points are lost
+    assert sum("is not a jupytext cell marker" in p for p in course.structure_problems(nb, "toy")) == 3
+    student = course.student_version(nb)
+    glued = [c.source for c in student.cells if course.role(c) == "check"]
+    assert all("# Model answer number" in source for source in glued)
+    assert course.leaked_lines(nb, student) == []  # what the old leak test saw
+    assert course.leaked_lines(nb, student, text) == [f"Model answer number {n}: it scales." for n in (1, 2, 3)]
+    assert course.source_answer_lines(toy_source()) == course.solution_lines(toy(tmp_path))
+
+
+def test_a_model_answer_repeated_in_a_check_cell_is_a_leak(tmp_path):
+    text = swap(toy_source(), "assert values == [base, base, base]", "values = [base] * 3\nassert values == [base, base, base]")
+    nb = toy(tmp_path, text)
+    assert "values = [base] * 3" in course.solution_lines(nb)
+    assert course.leaked_lines(nb, course.student_version(nb)) == ["values = [base] * 3"]
 
 
 def test_a_solution_line_that_also_appears_in_a_paper_cell_is_not_distinctive(tmp_path):
@@ -273,6 +316,23 @@ def test_released_notebook_holds_no_solution(name, tmp_path):
     assert course.leaked_lines(instructor, student) == []
     assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
     assert sum("raise NotImplementedError()" in c.source for c in student.cells) == len(course.exercises(instructor))
+
+
+@pytest.mark.parametrize("name", notebooks.available())
+def test_student_release_holds_no_line_of_any_model_answer(name):
+    """Every notebook, built as handed out (tutorial profile) without the markup check, so a
+    broken marker shows up here as the answer lines it leaks; the answers are read from the
+    jupytext text itself, markdown answer cells included, and searched in every cell."""
+    text = notebooks.source_path(name).read_text(encoding="utf-8")
+    instructor = notebooks.read_source(name)
+    if not course.has_exercises(name):
+        assert course.source_answer_lines(text) == []
+        return
+    profile = "tutorial" if "tutorial" in notebooks.profiles(name) else None
+    parameters, _ = course.profile_parameters(name, profile)
+    student = course.student_version(instructor, parameters)
+    assert course.source_answer_lines(text), "no model-answer lines found"
+    assert course.leaked_lines(instructor, student, text) == []
 
 
 @pytest.fixture(scope="module", params=REQUIRED)
@@ -377,3 +437,49 @@ def test_grading_by_check_cells_restores_the_checks_and_counts_passes(tmp_path):
     assert [(m.grade_id, m.points, m.passed, m.error) for m in marks] == [
         ("toy-ex1-check", 1.0, True, None), ("toy-ex2-check", 1.0, False, "NameError"),
         ("toy-ex3-check", 1.0, False, "missing")]
+
+
+# ---------------------------------------------------------------- parameter files (issue #24)
+def test_relative_data_dir_resolves_against_the_parameter_file_then_the_repository(tmp_path, monkeypatch):
+    from helpers.paths import REPO_ROOT
+
+    monkeypatch.chdir(tmp_path)  # the kernel's working directory plays no part
+    (tmp_path / "corpora" / "emodb").mkdir(parents=True)
+    (tmp_path / "params").mkdir()
+    params = tmp_path / "params" / "mine.yaml"
+    assert course.resolve_data_dir(None) is None and course.resolve_data_dir("") is None
+    assert course.resolve_data_dir("/abs/data") == Path("/abs/data")
+    assert course.resolve_data_dir("../corpora/emodb", params) == tmp_path / "corpora" / "emodb"
+    assert course.resolve_data_dir("notebooks/params") == REPO_ROOT / "notebooks" / "params"
+    assert course.resolve_data_dir("params") == REPO_ROOT / "notebooks" / "params"  # the runner's cwd, notebooks/
+    assert course.resolve_data_dir("nowhere", params) == tmp_path / "params" / "nowhere"
+    assert course.resolve_data_dir("nowhere") == REPO_ROOT / "nowhere"
+
+
+def test_a_users_parameter_file_is_validated_and_its_data_dir_resolved(tmp_path):
+    (tmp_path / "data").mkdir()
+    good = tmp_path / "mine.yaml"
+    good.write_text("max_speakers: 2\ndata_dir: data\n")
+    assert course.read_parameter_file("quickstart", good) == {"max_speakers": 2, "data_dir": str(tmp_path / "data")}
+    assert course.profile_parameters("quickstart", str(good)) == (
+        {"max_speakers": 2, "data_dir": str(tmp_path / "data")}, "Parameters from mine.yaml")
+    assert course.profile_parameters("quickstart", "tutorial")[0] == {"max_speakers": 0}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("max_speakers: 2\nspeed: 3\n")
+    with pytest.raises(InvalidParameterError, match=r"bad.yaml: unknown parameter 'speed' for notebook 'quickstart'; valid: seed"):
+        course.read_parameter_file("quickstart", bad)
+    bad.write_text("- a list\n")
+    with pytest.raises(InvalidParameterError, match="expected 'name: value' lines, got a list"):
+        course.read_parameter_file("quickstart", bad)
+    with pytest.raises(InvalidParameterError, match="no parameter file"):
+        course.profile_parameters("quickstart", str(tmp_path / "missing.yaml"))
+
+
+def test_release_takes_a_path_to_the_users_own_parameter_file(tmp_path):
+    mine = tmp_path / "class.yaml"
+    mine.write_text("max_speakers: 6\nseed: 3\n")
+    done = cli("course", "release", "quickstart", "--out", str(tmp_path / "out"), "--profile", str(mine))
+    assert done.returncode == 0, done.stderr
+    student = nbformat.read(tmp_path / "out" / "quickstart.ipynb", as_version=4)
+    [injected] = [c for c in student.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected.source.splitlines() == ["# Parameters from class.yaml", "max_speakers = 6", "seed = 3"]
