@@ -4,6 +4,8 @@ import pandas as pd
 import pytest
 
 from helpers import emolime_models as em
+from helpers import verdicts
+from helpers.verdicts import has_ci
 
 
 def fake_weights(profile_by_model_emotion, datasets=("d1", "d2"), n=6, noise=0.01, seed=0):
@@ -45,20 +47,110 @@ def test_cramer_table_families_counts_and_paper_cells():
     assert paper_counts == 8 + 9
 
 
+def verdict_of(rows, start):
+    [r] = [r for r in rows if r["item"].startswith(start)]
+    return r
+
+
 def test_takeaways_hold_on_a_paper_like_pattern_and_fail_on_the_reverse():
     rows = em.takeaway_checks(fake_weights(paper_like_profiles()))
-    assert [r["agrees"] for r in rows] == ["yes", "yes", "yes", "yes"]
+    assert [r["agrees"] for r in rows] == ["yes"] * 5
+    assert all(has_ci(r["this_run"]) and r["sampling_noise"] == "yes" and r["basis"] == "paper text" for r in rows)
+    assert verdicts.problems(pd.DataFrame(rows).assign(dataset="d1, d2")) == []
     reverse = {k: v[::-1] for k, v in paper_like_profiles().items()}
     rows = em.takeaway_checks(fake_weights(reverse))
-    assert rows[0]["agrees"] == "no" and rows[3]["agrees"] == "no"
+    assert verdict_of(rows, "Fig 4 (i)")["agrees"] == "no"
+    assert verdict_of(rows, "§V: the highest component (8) gets near-zero weight (wav2vec2)")["agrees"] == "no"
 
 
-def test_example_checks_read_figs_2_and_3():
+def test_takeaway_straddling_interval_is_unclear():
+    # anger: low and high components alike apart from noise -> the CI of (1–3 minus 4–8) straddles 0
+    profiles = {**paper_like_profiles(), ("wav2vec2", "anger"): [0.1] * 8}
+    rows = em.takeaway_checks(fake_weights(profiles, n=8, noise=0.05), seed=3)
+    first = verdict_of(rows, "Fig 4 (i)")
+    assert first["agrees"] == "unclear", first["this_run"]
+    lo, hi = [float(x) for x in first["this_run"].split(";")[0].split("[")[1].rstrip("]").split(",")]
+    assert lo < 0 < hi
+
+
+def test_stand_in_rows_are_not_scored_and_say_stand_in():
+    weights = fake_weights(paper_like_profiles())
+    rows = em.takeaway_checks(weights, stand_in=True, dataset="d1, d2")
+    about_w2v = [r for r in rows if not r["item"].endswith("(compare)")]
+    assert len(about_w2v) == 4 and all(r["agrees"] == "n/a" for r in about_w2v)
+    assert all("stand-in" in r["dataset"] and r["dataset"].startswith("d1, d2") for r in about_w2v)
+    assert all("measured" in r["note"] for r in about_w2v)
+    compare_row = verdict_of(rows, "§V: the highest component (8) gets near-zero weight (compare)")
+    assert compare_row["agrees"] == "yes" and "dataset" not in compare_row  # ComParE is the paper's model type
+    assert verdicts.problems(pd.DataFrame(rows).fillna({"dataset": "d1, d2"})) == []
+    # the same rows without the stand-in flag are scored
+    assert all(r["agrees"] == "yes" for r in em.takeaway_checks(weights, stand_in=False))
+
+
+def test_example_checks_read_the_captions_of_figs_2_and_3():
     weights = fake_weights({("wav2vec2", "happiness"): HIGH, ("wav2vec2", "anger"): LOW,
-                            ("compare", "happiness"): FLAT, ("compare", "anger"): FLAT}, datasets=("d1",), n=1)
+                            ("compare", "happiness"): LOW, ("compare", "anger"): FLAT}, datasets=("d1",), n=1)
     rows = em.example_checks(weights)
+    items = [r["item"] for r in rows]
+    assert items[0].startswith("Fig 2a") and items[1].startswith("Fig 2b") and items[3].startswith("Fig 3b")
+    assert not any("uniform" in i and "happiness" in i for i in items), "Fig 2 does not claim ComParE is more uniform"
     assert [r["agrees"] for r in rows] == ["yes", "yes", "yes", "yes"]
-    assert rows[0]["this_run"].startswith("high") and rows[2]["this_run"].startswith("low")
+    # a flat ComParE happy example: no clear lean either way, so 'pattern absent' stays unclear
+    flat = fake_weights({("wav2vec2", "happiness"): HIGH, ("wav2vec2", "anger"): LOW,
+                         ("compare", "happiness"): FLAT, ("compare", "anger"): FLAT}, datasets=("d1",), n=1)
+    assert em.example_checks(flat)[1]["agrees"] == "unclear"
+    assert all(has_ci(r["this_run"]) for r in rows)
+    flipped = fake_weights({("wav2vec2", "happiness"): LOW, ("wav2vec2", "anger"): HIGH,
+                            ("compare", "happiness"): HIGH, ("compare", "anger"): LOW}, datasets=("d1",), n=1)
+    assert [r["agrees"] for r in em.example_checks(flipped)] == ["no", "no", "no", "no"]
+    stand_in = em.example_checks(weights, stand_in=True, dataset="d1")  # ComParE happy: LOW, absent pattern
+    assert [r["agrees"] for r in stand_in] == ["n/a", "yes", "n/a", "n/a"]
+    assert [("stand-in" in r.get("dataset", "")) for r in stand_in] == [True, False, True, True]
+
+
+def table1_like(model_accepted, dataset_accepted):
+    rows = [dict(family="model vs model", accepted=a, paper_accepted=None) for a in model_accepted]
+    rows += [dict(family="datasets (compare)", accepted=a, paper_accepted=True) for a in dataset_accepted]
+    return pd.DataFrame(rows)
+
+
+def test_table1_checks_decide_takeaway_iv_by_a_ci():
+    robust = em.table1_checks(table1_like([True] * 12, [True] * 3 + [False] * 21))
+    assert verdict_of(robust, "Fig 4 (iv)")["agrees"] == "yes"
+    assert verdict_of(robust, "model-vs-model")["this_run"] == "12/12" and verdict_of(robust, "dataset-vs")["this_run"] == "3/24"
+    reverse = em.table1_checks(table1_like([False] * 12, [True] * 24))
+    assert verdict_of(reverse, "Fig 4 (iv)")["agrees"] == "no"
+    close = em.table1_checks(table1_like([True, False] * 6, [True, False] * 12))
+    assert verdict_of(close, "Fig 4 (iv)")["agrees"] == "unclear"
+    assert verdict_of(close, "Table I cells")["this_run"] == "12/24 agree"
+    one_corpus = em.table1_checks(table1_like([True] * 4, []))
+    assert verdict_of(one_corpus, "Fig 4 (iv)")["agrees"] == "n/a"
+    stand_in = em.table1_checks(table1_like([True] * 12, [False] * 24), stand_in=True, dataset="a, b")
+    assert all(r["agrees"] == "n/a" and "stand-in" in r["dataset"] for r in stand_in)
+
+
+def test_paper_vs_run_rows_pass_the_verdict_rules(tmp_path, monkeypatch):
+    from helpers import plotting
+
+    weights = fake_weights(paper_like_profiles(), datasets=("d1", "d2"))
+    examples = weights[(weights.dataset == "d1") & weights.utterance.isin(["happiness0", "anger0"])]
+    table1 = em.cramer_table(weights, ["d1", "d2"], replicates=50, seed=0)
+    uar = pd.DataFrame([dict(dataset="d1", model=m, uar=0.5) for m in em.MODELS])
+    gt = pd.DataFrame({"mean_rank": [1.5, 4.0], "share_rank1": [0.5, 0.1]}, index=["compare", "wav2vec2"])
+    picks = {"happiness": "happiness0", "anger": "anger0"}
+    monkeypatch.setattr(plotting, "FIGURES_DIR", tmp_path, raising=False)
+    for stand_in in (False, True):
+        rows = em.paper_vs_run_rows(weights, examples, table1, uar, ["d1", "d2"], stand_in, picks, gt, "band corpus")
+        assert verdicts.problems(pd.DataFrame(rows).fillna({"dataset": "d1, d2"})) == []
+        assert {r["basis"] for r in rows} <= set(verdicts.BASES)
+        assert verdict_of(rows, "ground truth")["basis"] == "by construction"
+        assert verdict_of(rows, "wav2vec2 example weights, anger")["basis"] == "paper figure (read by eye)"
+        scored = [r for r in rows if r["agrees"] in ("yes", "no")]
+        if stand_in:
+            assert all("wav2vec2" not in r["item"] and "Fig 3b" not in r["item"] for r in scored)
+        else:
+            assert len(scored) >= 8
+    assert len(em.paper_vs_run_rows(weights, examples, table1, uar, ["d1", "d2"], True, picks)) == len(rows) - 1
 
 
 def test_band_summary_means_and_sds():
@@ -120,3 +212,36 @@ def test_moved_band_table_plants_the_cue_in_the_requested_band(tmp_path):
     freqs = np.fft.rfftfreq(len(diff), 1 / 16000)
     inside = (freqs >= 3000) & (freqs <= 3700)
     assert power[inside].sum() > 0.95 * power.sum()
+
+
+def fake_iemocap(root, labels):
+    """A tiny IEMOCAP-shaped folder: one dialog per speaker, one utterance per label code."""
+    import soundfile as sf
+
+    for speaker in ("Ses01F", "Ses01M"):
+        dialog = f"{speaker}_impro01"
+        wav_dir = root / "iemocap" / "Session1" / "sentences" / "wav" / dialog
+        eval_dir = root / "iemocap" / "Session1" / "dialog" / "EmoEvaluation"
+        wav_dir.mkdir(parents=True, exist_ok=True)
+        eval_dir.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for k, code in enumerate(labels):
+            utt = f"{dialog}_{speaker[-1]}{k:03d}"
+            sf.write(wav_dir / f"{utt}.wav", np.zeros(1600, dtype=np.float32), 16000)
+            lines.append(f"[{k}.0000 - {k}.5000]\t{utt}\t{code}\t[2.5000, 2.5000, 2.5000]")
+        (eval_dir / f"{dialog}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.filterwarnings("ignore")  # a 14-file IEMOCAP is incomplete on purpose
+def test_iemocap_excited_stays_apart_unless_merged(tmp_path):
+    fake_iemocap(tmp_path, ["neu", "ang", "hap", "exc", "exc", "sad", "fru"])
+    apart = em.load_table("iemocap", data_dir=tmp_path)
+    # the paper profile (default): four classes, "excited" dropped, "hap" alone is happiness
+    assert sorted(apart.label) == sorted(["neu", "ang", "hap", "sad"] * 2), "excited must not be merged by default"
+    assert (apart[apart.emotion == "happiness"].label == "hap").all()
+    assert apart.attrs["report"]["excluded"].get("exc") == 4
+    merged = em.load_table("iemocap", data_dir=tmp_path, merge_excited=True)
+    # merged on request: the two "exc" files of each speaker join happiness
+    assert merged.emotion.value_counts()["happiness"] == 6 and (merged.label == "exc").sum() == 4
+    assert em.emotion_map_for("iemocap") == {"exc": None} and em.emotion_map_for("iemocap", merge_excited=True) is None
+    assert em.emotion_map_for("emodb") is None and em.emotion_map_for("synthetic") is None
