@@ -28,6 +28,15 @@ WINDOW_FRAMES = 10  # 10 × 240 samples = 0.15 s
 OCCLUSION_BASELINES = ("min", "zero")
 TRIM_REFERENCES = ("rms", "peak")
 ON_SHORT = ("error", "all")
+# Occlusion patches as (mel bins, frames); None = every Mel bin. "authors": a 1-bin × 10-frame
+# patch slid with stride (1, 3), as in the authors' repository; "time": ours, all bins × 10
+# frames with stride 5 (a time span; ~30 instead of ~5,000 forward passes per clip).
+OCCLUSION_PATCHES = {"time": {"window": (None, WINDOW_FRAMES), "stride": (None, 5)},
+                     "authors": {"window": (1, WINDOW_FRAMES), "stride": (1, 3)}}
+# The concept the authors' repository conditions CRP on: channel 35 of the first convolution
+# of the first residual block (with relevance seeded at the predicted class).
+AUTHORS_CRP_CONDITIONS = {"layer1.conv1": [35]}
+RELEVANCE_SEEDS = ("logit", "one-hot")
 
 
 # --- preprocessing -------------------------------------------------------------------------
@@ -105,6 +114,19 @@ def _as_batch(x) -> torch.Tensor:
     return x[:, None] if x.ndim == 3 else x
 
 
+def occlusion_patch(name: str) -> dict:
+    """`window` and `stride` keyword arguments of `occlusion_maps` for a named patch
+    ("time": ours, "authors": 1 bin × 10 frames, stride (1, 3))."""
+    check_choice("occlusion patch", name, tuple(OCCLUSION_PATCHES))
+    return {key: tuple(value) for key, value in OCCLUSION_PATCHES[name].items()}
+
+
+def occlusion_passes(n_mels: int, n_frames: int, window=(None, WINDOW_FRAMES), stride=(None, 5)) -> int:
+    """Forward passes captum's Occlusion needs for one clip: the number of patch positions."""
+    height, step_h = window[0] or n_mels, stride[0] or n_mels
+    return ((n_mels - height) // step_h + 1) * ((n_frames - window[1]) // stride[1] + 1)
+
+
 def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None, 5), baseline: str = "min",
                    perturbations_per_eval: int = 32) -> np.ndarray:
     """captum Occlusion for each clip's target class → (N, n_mels, frames).
@@ -128,36 +150,60 @@ def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None
     return attribution[:, 0].detach().numpy()
 
 
-def crp_maps(model, x, targets, conditions: dict | None = None, batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
+def crp_maps(model, x, targets, conditions: dict | None = None, batch_size: int = 16,
+             relevance_seed: str = "logit") -> tuple[np.ndarray, np.ndarray]:
     """zennit-crp relevance (EpsilonPlusFlat + BatchNorm merged into its conv) → (maps, logits).
 
     `conditions` restricts relevance to concepts, e.g. {"layer1.conv1": [35]} (the authors');
-    None = plain relevance of the target logit. CRP seeds relevance with the logit value, so on
-    a bias-free network each map sums to the explained logit.
+    None = plain relevance of the target logit.
+
+    `relevance_seed`: "logit" (crp's default and the authors') starts the backward pass with
+    the target's logit, so on a bias-free network each map sums to that logit and, through the
+    ε-rule of the last linear layer, a region that raised the logit gets positive relevance
+    whatever the logit's sign. "one-hot" starts with 1: the map then sums to 1 and equals the
+    logit-seeded map divided by the logit (every rule is linear in the seed), i.e. its sign
+    flips when the logit is negative. Neither makes a map of a clip whose explained logit is
+    ≤ 0 a ranking of evidence *for* the class: see `crp_explainable`.
     """
     import_zennit()
     from crp.attribution import CondAttribution
     from zennit.canonizers import SequentialMergeBatchNorm
     from zennit.composites import EpsilonPlusFlat
 
+    check_choice("relevance seed", relevance_seed, RELEVANCE_SEEDS)
     x, targets = _as_batch(x), [int(t) for t in np.asarray(targets)]
     model.eval()
     attribution = CondAttribution(model, no_param_grad=True)
+    init_rel = torch.ones_like if relevance_seed == "one-hot" else None  # crp masks it to the target class
     maps, logits = [], []
     for start in range(0, len(x), batch_size):
         batch = x[start:start + batch_size].clone().requires_grad_(True)
         conds = [{"y": [t], **(conditions or {})} for t in targets[start:start + batch_size]]
         composite = EpsilonPlusFlat(canonizers=[SequentialMergeBatchNorm()])
-        result = attribution(batch, conds, composite)
+        result = attribution(batch, conds, composite, init_rel=init_rel)
         maps.append(result.heatmap.detach().numpy())
         logits.append(result.prediction.detach().numpy())
     return np.concatenate(maps), np.concatenate(logits)
 
 
-def conserved_fraction(maps: np.ndarray, logits: np.ndarray, targets) -> np.ndarray:
-    """Sum of each relevance map divided by the explained logit (1 = fully conserved)."""
-    explained = logits[np.arange(len(logits)), np.asarray(targets)]
+def conserved_fraction(maps: np.ndarray, logits: np.ndarray, targets, relevance_seed: str = "logit") -> np.ndarray:
+    """Sum of each relevance map divided by the seeded relevance (1 = fully conserved): the
+    explained logit for the "logit" seed, 1 for "one-hot"."""
+    check_choice("relevance seed", relevance_seed, RELEVANCE_SEEDS)
+    explained = logits[np.arange(len(logits)), np.asarray(targets)] if relevance_seed == "logit" else np.ones(len(maps))
     return maps.reshape(len(maps), -1).sum(axis=1) / explained
+
+
+def crp_explainable(logits: np.ndarray, targets) -> np.ndarray:
+    """Per clip: is the explained logit > 0, so that a CRP map has positive relevance to rank?
+
+    With the logit seed, a clip whose explained logit is ≤ 0 gets a map that sums to ≤ 0:
+    the rule "zero below the mean, keep the largest windows" then ranks the least negative
+    stretches, often near-zero pauses; with the one-hot seed the same map flips sign and the
+    rule ranks what pushed the logit *down*. The notebook reports such clips and leaves them
+    out of the CRP window analysis (`crp_nonpositive = "exclude"`).
+    """
+    return logits[np.arange(len(logits)), np.asarray(targets, dtype=int)] > 0
 
 
 # --- windows -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from helpers import acoustic_cues as ac
-from helpers import saliency
+from helpers import saliency, verdicts
 from helpers.signals import harmonic_voice
 
 
@@ -89,3 +89,84 @@ def test_expert_table_directions():
     assert table.loc["jitter", "high_arousal"] == "mixed"
     assert ac.expected_sign("loudness", "anger") == 1 and ac.expected_sign("F0 (semitones)", "sadness") == -1
     assert ac.expected_sign("HNR (dB)", "anger") == 0 and ac.expected_sign("loudness", "neutral") == 0
+
+
+def test_unrestricted_random_baseline_includes_pauses_and_keeps_the_non_silent_draws():
+    sr = 16000
+    rng = np.random.default_rng(0)
+    voice = harmonic_voice(150.0, 1.5, sr, rng)
+    voice[int(0.45 * sr):int(1.05 * sr)] = 0.0  # a 0.6-s pause in the middle
+    clip = saliency.preprocess(voice, sr, clip_s=2.0, n_mels=16, trim=False)
+    pause = np.zeros((16, clip.spectrogram.shape[1]))
+    pause[:, 40:60] = 1.0  # an explainer that picks the pause (frames 40–60 = 0.6–0.9 s)
+    old_windows, _ = ac.clip_analysis(clip, {"m": pause}, k=2, n_draws=30, rng=np.random.default_rng(3), unrestricted=False)
+    windows, cues = ac.clip_analysis(clip, {"m": pause}, k=2, n_draws=30, rng=np.random.default_rng(3),
+                                     rng_any=np.random.default_rng(5))
+    assert set(windows.method) == {"m", ac.RANDOM, ac.RANDOM_ANY}
+    same = windows[windows.method != ac.RANDOM_ANY].reset_index(drop=True)
+    pd.testing.assert_frame_equal(same, old_windows)  # the non-silent draws do not change
+    in_pause = lambda w: ((w.start_s >= 0.45) & (w.end_s <= 1.05)).any()
+    assert not in_pause(windows[windows.method == ac.RANDOM])  # non-silent draws never sit in the pause
+    assert in_pause(windows[windows.method == ac.RANDOM_ANY])
+    voiced = cues[cues.variant == "voiced-only"].assign(utterance="u")
+    deltas = ac.delta_f(voiced).set_index(["baseline", "cue"]).delta_f
+    assert set(deltas.index.get_level_values("baseline")) == set(ac.BASELINES)
+    # salient = the pause: negative against both baselines, much less so when pauses may be drawn too
+    assert deltas[ac.RANDOM, "loudness"] < deltas[ac.RANDOM_ANY, "loudness"] < 0
+
+
+def _deltas(values_by_emotion, baseline=ac.RANDOM, cue="loudness"):
+    rows = []
+    for emotion, values in values_by_emotion.items():
+        for n, v in enumerate(values):
+            for method, shift in (("occlusion", 0.01), ("CRP", -0.01)):
+                rows.append(dict(utterance=f"{emotion}{n}", emotion=emotion, method=method, baseline=baseline, cue=cue,
+                                 delta_f=v + shift))
+    return pd.DataFrame(rows)
+
+
+def _rows(**kwargs):
+    deltas = pd.concat([_deltas({"anger": [0.5, 0.6, 0.4, 0.7, 0.5, 0.6], "sadness": [-0.3, 0.4, -0.2, 0.5, -0.1, 0.1]}),
+                        _deltas({"anger": [0.5] * 6, "sadness": [0.0] * 6}, baseline=ac.RANDOM_ANY)])
+    clip_info = pd.DataFrame({"utterance": ["a1", "a2", "a3", "s1", "s2", "s3"],
+                              "emotion": ["anger"] * 3 + ["sadness"] * 3, "predicted": ["sadness"] * 3 + ["anger"] * 3})
+    salient = pd.DataFrame({"utterance": clip_info.utterance, "method": "occlusion", "cue": "loudness",
+                            "value": [1.0, 1.1, 0.9, 1.0, 1.05, 0.95]})
+    defaults = dict(dataset="cremad", accuracy=0.61, n_classes=6, deltas=deltas, salient=salient, clip_info=clip_info, seed=4)
+    return {r["item"]: r for r in ac.paper_vs_run_rows(**{**defaults, **kwargs})}
+
+
+def test_paper_vs_run_rows_decide_by_bootstrap_ci_and_mark_planted_directions_by_construction():
+    rows = _rows()
+    anger, sad = rows["anger: Δf loudness vs random windows (correct clips)"], rows["sadness: Δf loudness vs random windows (correct clips)"]
+    assert anger["agrees"] == "yes" and anger["basis"] == "paper text" and anger["sampling_noise"] == "yes"
+    assert verdicts.has_ci(anger["this_run"]) and anger["this_run"].startswith("+0.55")  # clip means over both methods
+    assert sad["agrees"] == "unclear"  # the CI straddles 0
+    assert rows["anger: Δf F0 (semitones) vs random windows (correct clips)"]["agrees"] == "n/a"  # no clips: no test
+    assert rows["test accuracy, CREMA-D / TESS (random split)"]["agrees"] == "n/a"
+    same = rows["misclassified clips: salient loudness of true anger minus true sadness"]
+    assert same["agrees"] == "yes" and verdicts.has_ci(same["this_run"])  # 1.00 vs 1.00, CI well inside ±0.25
+    hit = rows["occlusion: top-k windows hit the planted cue more often than random windows"]
+    assert hit["agrees"] == "n/a" and "no planted windows" in hit["note"]
+    planted = _rows(planted=True, dataset="synthetic-time")
+    assert {planted[f"{e}: Δf loudness vs random windows (correct clips)"]["agrees"] for e in ("anger", "sadness")} == {"n/a"}
+    assert planted["anger: Δf loudness vs random windows (correct clips)"]["basis"] == "by construction"
+    assert verdicts.problems(pd.DataFrame(list(planted.values()))) == []
+
+
+def test_paper_vs_run_hit_rows_are_paired_over_clips():
+    hits = pd.DataFrame({"utterance": np.repeat(np.arange(8), 3),
+                         "method": ["occlusion", "CRP", ac.RANDOM] * 8,
+                         "fraction_overlapping": np.array([[0.6, 0.3, 0.2], [0.8, 0.1, 0.3], [0.6, 0.4, 0.2], [0.4, 0.2, 0.2],
+                                                           [0.6, 0.2, 0.3], [0.8, 0.3, 0.1], [0.6, 0.1, 0.2], [0.4, 0.3, 0.3]]).ravel()})
+    rows = _rows(hits=hits, planted=True, dataset="synthetic-time")
+    occlusion = rows["occlusion: top-k windows hit the planted cue more often than random windows"]
+    crp = rows["CRP: top-k windows hit the planted cue more often than random windows"]
+    assert occlusion["agrees"] == "yes" and verdicts.has_ci(occlusion["this_run"]) and "n = 8 clips" in occlusion["note"]
+    assert crp["agrees"] == "unclear"  # 0.24 vs 0.225: the paired CI covers 0
+
+
+def test_equivalence_verdict():
+    assert ac.equivalence_verdict(-0.1, 0.1, 0.2) == "yes"
+    assert ac.equivalence_verdict(0.3, 0.5, 0.2) == "no" and ac.equivalence_verdict(-0.5, -0.25, 0.2) == "no"
+    assert ac.equivalence_verdict(0.1, 0.3, 0.2) == "unclear" and ac.equivalence_verdict(np.nan, 0.1, 0.2) == "unclear"

@@ -130,3 +130,72 @@ def test_planted_hit_fraction_counts_top_windows_on_the_planted_span():
     from helpers.acoustic_cues import grid_overlap_chance
     every = saliency.planted_hit_fraction(relevance, clip, 0.5, 0.9, k=1000)
     assert every == pytest.approx(grid_overlap_chance(100, 0.5, 0.9)) and 0 < every < 1
+
+
+class OneCell(nn.Module):
+    """Logit 0 = mean of Mel bin 3, frames 20–29; logit 1 = constant."""
+
+    def forward(self, x):
+        return torch.stack([x[:, 0, 3, 20:30].mean(dim=1), torch.zeros(len(x))], dim=1)
+
+
+def test_named_occlusion_patches_and_their_geometry():
+    assert saliency.occlusion_patch("authors") == {"window": (1, 10), "stride": (1, 3)}
+    assert saliency.occlusion_patch("time") == {"window": (None, 10), "stride": (None, 5)}
+    with pytest.raises(InvalidParameterError, match="time, authors"):
+        saliency.occlusion_patch("square")
+    # 128 bins × 42 time positions of a 10-frame patch every 3 frames over 134 frames
+    assert saliency.occlusion_passes(128, 134, **saliency.occlusion_patch("authors")) == 128 * 42
+    assert saliency.occlusion_passes(128, 134, **saliency.occlusion_patch("time")) == 25
+    x = np.random.default_rng(1).uniform(-40, -5, (1, 1, 8, 60)).astype(np.float32)
+    authors = saliency.occlusion_maps(OneCell(), x, [0], **saliency.occlusion_patch("authors"))[0]
+    rows_hit = np.flatnonzero(np.abs(authors).sum(axis=1) > 0)
+    assert rows_hit.tolist() == [3]  # a 1-bin patch localises the one bin the model reads
+    assert np.allclose(authors[3, :11], 0) and np.allclose(authors[3, 39:], 0)  # patches that miss frames 20–29 change nothing
+    assert saliency.top_k_windows(authors, k=1).tolist() == [[20, 30]]
+    time = saliency.occlusion_maps(OneCell(), x, [0], **saliency.occlusion_patch("time"))[0]
+    assert np.allclose(time, time[0])  # an all-bins patch: the same value in every bin of a frame
+    assert np.abs(time).sum(axis=0)[20:30].min() > 0
+
+
+class SignedEvidence(nn.Module):
+    """Frames 10–19 (positive input) raise logit 0 by 1/6, frames 40–49 (negative input) lower it
+    by 1/2: the explained logit is −1/3. ReLU layers and a bias-free linear head (LRP-ready)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 2, 1, bias=False)
+        self.relu = nn.ReLU()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(2, 2, bias=False)
+        with torch.no_grad():
+            self.stem.weight[:] = torch.tensor([1.0, -1.0]).view(2, 1, 1, 1)
+            self.fc.weight[:] = torch.tensor([[1.0, -3.0], [0.0, 0.0]])
+
+    def forward(self, x):
+        return self.fc(self.pool(self.relu(self.stem(x))).flatten(1))
+
+
+def _signed_input():
+    x = np.zeros((1, 1, 4, 60), dtype=np.float32)
+    x[..., 10:20], x[..., 40:50] = 1.0, -1.0
+    return x
+
+
+def test_crp_with_a_negative_logit_is_flagged_and_the_seed_sets_the_sign():
+    x = _signed_input()
+    logit_maps, logits = saliency.crp_maps(SignedEvidence(), x, [0])
+    assert logits[0, 0] == pytest.approx(-1 / 3, abs=1e-6)
+    profile = logit_maps[0].sum(axis=0)
+    # logit seed: relevance = contribution; the region that raised the logit is positive
+    assert profile[10:20].sum() == pytest.approx(1 / 6, abs=1e-3) and profile[40:50].sum() == pytest.approx(-0.5, abs=1e-3)
+    assert saliency.top_k_windows(logit_maps[0], k=1).tolist() == [[10, 20]]
+    one_hot, _ = saliency.crp_maps(SignedEvidence(), x, [0], relevance_seed="one-hot")
+    np.testing.assert_allclose(one_hot, logit_maps / logits[0, 0], atol=1e-4)  # linear in the seed: flipped sign
+    assert saliency.conserved_fraction(one_hot, logits, [0], relevance_seed="one-hot")[0] == pytest.approx(1, abs=1e-3)
+    assert saliency.top_k_windows(one_hot[0], k=1).tolist() == [[40, 50]]  # what pushed the logit down
+    # either way the map ranks no evidence *for* a class with logit ≤ 0: such clips are flagged
+    assert saliency.crp_explainable(logits, [0]).tolist() == [False]
+    assert saliency.crp_explainable(np.array([[0.0, 2.0], [1.5, -1.0]]), [0, 0]).tolist() == [False, True]
+    with pytest.raises(InvalidParameterError, match="logit, one-hot"):
+        saliency.crp_maps(SignedEvidence(), x, [0], relevance_seed="unit")
