@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import f1_score
 from sklearn.preprocessing import StandardScaler
 
-from helpers import probing
+from helpers import probing, verdicts
 from helpers.errors import InvalidParameterError
 
 
@@ -337,6 +337,26 @@ def test_minmax_scales_to_the_unit_interval():
     np.testing.assert_allclose(probing.minmax([1.0, 1.0]), [0.0, 0.0])
 
 
+def test_normalise_then_select_zscores_over_all_of_a_speakers_files_before_the_cut():
+    """The authors' order: a speaker's mean and spread include emotions that no task uses."""
+    meta = corpus_table(n_speakers=3, per_emotion={"neutral": 3, "anger": 3, "boredom": 4})
+    rng = np.random.default_rng(0)
+    values = pd.DataFrame(rng.normal(size=(len(meta), 2)), columns=["f0", "loudness"])
+    values.loc[meta.emotion == "boredom", "loudness"] -= 5.0  # boredom is quiet: it moves the speaker's mean
+    kept, (z,) = probing.normalise_then_select(meta, [values], ["anger"])
+    assert list(kept.emotion.unique()) == ["neutral", "anger"] and len(z) == len(kept) == 18
+    keep = meta.emotion.isin(["neutral", "anger"]).to_numpy()
+    expected = probing.speaker_zscore(values, meta.speaker)[keep].reset_index(drop=True)
+    pd.testing.assert_frame_equal(z, expected)
+    # over the kept files alone the loudness would average 0 per speaker; over all files it
+    # cannot, because the quiet boredom files pulled each speaker's mean down
+    assert (z.loudness.groupby(kept.speaker).mean() > 0.5).all()
+    again, (none, z2) = probing.normalise_then_select(meta, [None, values], ["anger"])
+    assert none is None and again.equals(kept) and z2.equals(z)
+    with pytest.raises(ValueError, match="rows"):
+        probing.normalise_then_select(meta, [values.iloc[:5]], ["anger"])
+
+
 # ----------------------------------------------------------------------------- the authors' protocol
 
 
@@ -361,6 +381,9 @@ def test_authors_protocol_runs_on_a_small_task_and_reports_a_k_from_the_sweep():
     assert anger.k == 10 and 50 < anger.embedding_all_f1 <= 100
     neutral = table.iloc[1]
     assert neutral.egemaps_f1 == 0 and neutral.embedding_all_f1 == 0  # w = 0: no positive predictions
+    for column in probing.F1_COLUMNS:  # the per-fold values behind each mean, for the CIs
+        folds = probing.split_folds(anger[f"{column}_folds"])
+        assert len(folds) == 5 and abs(folds.mean() - anger[column]) <= 0.1, column
     ours = pd.DataFrame([dict(dataset="toy", emotion="anger", egemaps_f1=90.0, embedding_all_f1=80.0,
                               embedding_top_f1=70.0, k_final=10)])
     both = probing.protocol_comparison(ours, table)
@@ -371,23 +394,148 @@ def test_authors_protocol_runs_on_a_small_task_and_reports_a_k_from_the_sweep():
 # ----------------------------------------------------------------------------- paper vs run
 
 
-def test_paper_rows_compare_ravdess_numbers_within_the_tolerance():
-    f1 = pd.DataFrame([
-        dict(dataset="ravdess", emotion="anger", egemaps_f1=90.0, embedding_all_f1=97.0, embedding_top_f1=99.0, k_final=20),
-        dict(dataset="ravdess", emotion="sadness", egemaps_f1=60.0, embedding_all_f1=80.0, embedding_top_f1=90.0, k_final=70),
-    ])
-    summary = pd.DataFrame({"dataset": "ravdess", "emotion": ["anger"] * 4,
-                            "category": list(probing.CATEGORY_ORDER), "mean": [0.9, 0.1, 0.2, 0.3],
-                            "median": [4.0, 3.0, 2.0, 1.0]})
-    rows = pd.DataFrame(probing.paper_rows(f1, summary, summary))
-    assert set(rows.agrees) <= {"yes", "no", "n/a"}
-    by_item = rows.set_index("item")
-    assert by_item.filter(like="RAVDESS F1 anger", axis=0).agrees.iloc[0] == "yes"
-    assert by_item.filter(like="RAVDESS F1 sadness", axis=0).agrees.iloc[0] == "no"  # eGeMAPS 15.6 off
-    assert by_item.filter(like="RAVDESS F1 disgust", axis=0).this_run.iloc[0] == "skipped"
-    assert by_item.filter(like="lowest F1 (eGeMAPS)", axis=0).agrees.iloc[0] == "yes"
-    assert by_item.filter(like="median information increase", axis=0).agrees.iloc[0] == "yes"
-    assert by_item.filter(like="category for anger", axis=0).this_run.iloc[0] == "Energy"
+def f1_rows(dataset, embedding, per_emotion):
+    """An f1_table with per-fold columns: {emotion: (egemaps folds, all folds, top folds)}."""
+    rows = []
+    for emotion, folds in per_emotion.items():
+        means = [round(float(np.mean(f)), 1) for f in folds]
+        rows.append(dict(dataset=dataset, emotion=emotion, embedding=embedding, egemaps_f1=means[0],
+                         embedding_all_f1=means[1], embedding_top_f1=means[2], k_final=20,
+                         **{f"{c}_folds": probing.join_folds(f) for c, f in zip(probing.F1_COLUMNS, folds)}))
+    return pd.DataFrame(rows)
+
+
+def long_tables(dataset, emotion, shap_means, info_medians, n=12, seed=0):
+    """Fig. 2 / 3 tables for one emotion: n features per category around the given values."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for category, shap_mean, info_median in zip(probing.CATEGORY_ORDER, shap_means, info_medians):
+        frames.append(pd.DataFrame({"dataset": dataset, "emotion": emotion, "category": category,
+                                    "feature": [f"{category}{i}" for i in range(n)],
+                                    "scaled_shap": shap_mean + 0.01 * rng.normal(size=n),
+                                    "info_increase": info_median + 0.01 * rng.normal(size=n)}))
+    long = pd.concat(frames, ignore_index=True)
+    return long, long
+
+
+WAVLM = "microsoft/wavlm-large, layer -1"
+STAND_IN = "tiny-wavlm (random-init stand-in), layer -1"
+
+
+def by_item(rows, text):
+    hits = [r for r in rows if text in r["item"]]
+    assert len(hits) == 1, [r["item"] for r in rows]
+    return hits[0]
+
+
+def test_replica_rows_are_decided_by_equivalence_and_corrected_rows_stay_na():
+    f1 = f1_rows("ravdess", WAVLM, {"anger": ([70, 72, 71, 69, 70], [80, 81, 79, 80, 80], [85, 86, 84, 85, 85]),
+                                     "sadness": ([60, 62, 61, 59, 60], [70, 70, 71, 69, 70], [72, 71, 73, 70, 72])})
+    near, far = {"anger": ([92, 92.5, 91.5, 92, 92.1], [98, 98.2, 98, 98.1, 98.2], [100] * 5),
+                 "sadness": ([60, 61, 62, 59, 60], [82, 83, 82.5, 83, 82.7], [96, 97, 96.5, 96.4, 96.6])}, None
+    authors = f1_rows("ravdess", WAVLM, near).rename(columns={"k_final": "k"})
+    rows = probing.ravdess_rows(f1, authors)
+    anger = by_item(rows, "anger (eGeMAPS / WavLM all / WavLM top / k): authors' protocol replica")
+    assert anger["agrees"] == "yes" and anger["sampling_noise"] == "yes"
+    assert verdicts.has_ci(anger["note"])
+    sadness = by_item(rows, "sadness (eGeMAPS / WavLM all / WavLM top / k): authors' protocol replica")
+    assert sadness["agrees"] == "no"  # eGeMAPS 60.4 against the authors' 75.6
+    corrected = by_item(rows, "anger (eGeMAPS / WavLM all / WavLM top / k): corrected")
+    assert corrected["agrees"] == "n/a" and corrected["this_run"].startswith("70.4 / 80.0 / 85.0")
+    assert by_item(rows, "disgust")["this_run"] == "skipped"
+    # the same numbers from a stand-in: n/a, and the row's dataset says stand-in
+    stand_in = probing.ravdess_rows(f1.assign(embedding=STAND_IN), authors)
+    replica = by_item(stand_in, "anger (eGeMAPS / WavLM all / WavLM top / k): authors' protocol replica")
+    assert replica["agrees"] == "n/a" and "stand-in" in replica["dataset"]
+
+
+def test_equivalence_is_unclear_when_the_ci_straddles_the_tolerance():
+    assert probing.equivalence([92.0, 92.2, 91.9], 92.1)[1] == "yes"
+    assert probing.equivalence([60.0, 61.0, 59.0], 75.6)[1] == "no"
+    text, verdict = probing.equivalence([80.0, 100.0, 84.0, 96.0], 92.1)  # mean 90: CI crosses −5
+    assert verdict == "unclear" and verdicts.has_ci(text)
+    assert probing.equivalence([], 92.1)[1] == "unclear"
+
+
+def test_combine_needs_every_case_for_yes_and_one_for_no():
+    assert probing.combine(["yes", "yes"]) == "yes"
+    assert probing.combine(["yes", "unclear"]) == "unclear"
+    assert probing.combine(["unclear", "no", "yes"]) == "no"
+    assert probing.combine([]) == "unclear"
+
+
+def test_f1_claims_use_fold_cis_and_unclear_when_the_ci_straddles_zero():
+    clear = {"anger": ([80, 82, 81, 79, 80], [90, 92, 91, 90, 91], [95, 96, 95, 94, 96]),
+             "sadness": ([60, 62, 61, 59, 60], [85, 86, 84, 85, 85], [90, 91, 92, 89, 90])}
+    rows = probing.f1_claim_rows(f1_rows("ravdess", WAVLM, clear))
+    assert by_item(rows, "beats eGeMAPS")["agrees"] == "yes"
+    assert by_item(rows, "top dims beat all dims")["agrees"] == "yes"
+    assert by_item(rows, "lowest F1 (eGeMAPS)")["agrees"] == "yes"
+    assert by_item(rows, "lowest F1 (eGeMAPS)")["basis"] == "authors' repository"
+    # embedding all dims vs eGeMAPS differing by +5, −5, +5, −5, +2 over the folds: the CI straddles 0
+    noisy = {"anger": ([80, 80, 80, 80, 80], [85, 75, 85, 75, 82], [90] * 5),
+             "sadness": ([70, 70, 70, 70, 70], [75, 65, 75, 65, 72], [80] * 5)}
+    rows = probing.f1_claim_rows(f1_rows("ravdess", WAVLM, noisy))
+    row = by_item(rows, "beats eGeMAPS")
+    assert row["agrees"] == "unclear" and verdicts.has_ci(row["note"])
+    # sadness clearly above anger: no
+    assert by_item(probing.f1_claim_rows(f1_rows("ravdess", WAVLM, {"anger": clear["sadness"], "sadness": clear["anger"]})),
+                   "lowest F1 (eGeMAPS)")["agrees"] == "no"
+
+
+def test_stand_in_and_planted_rows_are_na_whatever_the_numbers():
+    clear = {"anger": ([80, 82, 81, 79, 80], [90, 92, 91, 90, 91], [95, 96, 95, 94, 96]),
+             "sadness": ([60, 62, 61, 59, 60], [85, 86, 84, 85, 85], [90, 91, 92, 89, 90])}
+    f1 = f1_rows("synthetic", STAND_IN, clear)
+    shap_long, info_long = long_tables("synthetic", "anger", [0.9, 0.1, 0.2, 0.3], [4.0, 3.0, 2.0, 1.0])
+    rows = probing.paper_rows(f1, shap_long, info_long)
+    assert {r["agrees"] for r in rows} == {"n/a"}
+    for text in ("beats eGeMAPS", "top dims beat", "lowest F1 (embedding", "median information increase"):
+        assert "stand-in" in by_item(rows, text)["dataset"], text
+    assert by_item(rows, "lowest F1 (eGeMAPS)")["basis"] == "by construction"
+    assert by_item(rows, "category for anger")["basis"] == "by construction"
+    assert by_item(rows, "category for anger")["this_run"] == "Energy"
+    from helpers.plotting import PAPER_VS_RUN_COLUMNS
+    from helpers.verdicts import problems
+    table = pd.DataFrame(rows).fillna({"dataset": "synthetic"}).reindex(columns=PAPER_VS_RUN_COLUMNS)
+    assert problems(table) == []
+
+
+def test_real_model_rows_decide_the_order_and_the_shap_category_with_cis():
+    f1 = f1_rows("ravdess", WAVLM, {"anger": ([80, 82, 81, 79, 80], [90, 92, 91, 90, 91], [95, 96, 95, 94, 96])})
+    shap_long, info_long = long_tables("ravdess", "anger", [0.9, 0.1, 0.2, 0.3], [4.0, 3.0, 2.0, 1.0])
+    order = probing.info_order_rows(info_long, f1)[0]
+    assert order["agrees"] == "yes" and verdicts.has_ci(order["note"])
+    shap = by_item(probing.shap_category_rows(shap_long, f1), "category for anger")
+    assert (shap["agrees"], shap["basis"], shap["this_run"]) == ("yes", "paper text", "Energy")
+    swapped = info_long.assign(info_increase=np.where(info_long.category == "Energy", 0.5, info_long.info_increase))
+    assert probing.info_order_rows(swapped, f1)[0]["agrees"] == "no"
+    # Energy and Frequency equal up to noise: the first step straddles 0
+    tied = info_long.assign(info_increase=np.where(info_long.category == "Energy",
+                                                   info_long.info_increase - 1.0, info_long.info_increase))
+    assert probing.info_order_rows(tied, f1)[0]["agrees"] == "unclear"
+
+
+def test_eq1_terms_multiply_to_eq1_and_name_the_factor_that_orders_the_categories():
+    # Energy is encoded better in the top dims (ratio 1.2) but poorly (RMSE_top 1.0);
+    # Temporal hardly gains (ratio 1.01) but is encoded well (RMSE_top 0.25)
+    rmse = {"Energy": (1.2, 1.0), "Frequency": (0.9, 0.8), "Spectral": (0.6, 0.55), "Temporal": (0.2525, 0.25)}
+    rows = [dict(dataset="d", emotion="anger", feature=f"{c}{i}", category=c, rmse_all=a * (1 + 0.01 * i),
+                 rmse_top=t * (1 + 0.01 * i)) for c, (a, t) in rmse.items() for i in range(3)]
+    long = pd.DataFrame(rows)
+    long["info_increase"] = probing.information_increase(long.rmse_all, long.rmse_top)
+    long.loc[0, ["rmse_all", "rmse_top", "info_increase"]] = np.nan  # a constant feature stays NaN
+    terms = probing.eq1_terms(long)
+    np.testing.assert_allclose(terms.ratio * terms.inv_top, terms.info_increase)
+    assert terms.loc[0, ["ratio", "inv_top"]].isna().all()
+    table = probing.eq1_term_table(terms).iloc[0]
+    assert table.n_features == 11
+    assert table.order_ratio == "Energy > Frequency > Spectral > Temporal"
+    assert table.order_inv_top == "Temporal > Spectral > Frequency > Energy"
+    assert table.order_info_increase == table.order_inv_top  # 1/RMSE_top decides
+    assert table.rho_inv_top > table.rho_ratio and table.driver == "1 / RMSE_top"
+    sentence = probing.eq1_driver_summary(probing.eq1_term_table(terms))
+    assert "1 / RMSE_top than with the ratio in 1 of 1" in sentence and "ratio in 0 of 1." in sentence
 
 
 # ----------------------------------------------------------------------------- exercise helpers
