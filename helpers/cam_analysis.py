@@ -11,6 +11,9 @@ the zero-padding added to reach 202 columns is not speech.
   the time step equal to the CQT hop, read at each CQT column's centre.
 - Energy ratio (Eqs. 10–11): P̄ = 1 where the emotion mask R ≥ β · max R (β = 0.1);
   Ê = Σ (P̄ · C)² / Σ C² over the linear CQT magnitude C.
+- Padding (not in the paper): the analyses above never look at the zero-padded columns, but
+  the network does. `padding_mass` reports the share of a map's mass in the padded columns
+  and in a band around the speech/padding edge, beside the shares of columns they hold.
 """
 from __future__ import annotations
 
@@ -124,6 +127,29 @@ def mass_inside(cam: np.ndarray, n_valid: int, hop_length: int, sr: int, start_s
     return (float(mass[inside].sum() / total) if total > 0 else float("nan")), float(inside.mean())
 
 
+EDGE_HALF_WIDTH = 9  # columns: half SimpleNet's 18-column receptive field of a last-conv cell
+
+
+def padding_mass(cam: np.ndarray, n_valid: int, half_width: int = EDGE_HALF_WIDTH) -> dict:
+    """Where an upscaled map puts its mass relative to the zero-padding (all columns counted).
+
+    padding_mass: share of the map's mass in the padded columns (≥ n_valid); edge_mass: share
+    in the columns n_valid − half_width … n_valid + half_width − 1 (the last-conv cells whose
+    receptive field straddles the speech/padding edge); padding_share and edge_share: the
+    shares of columns those regions hold, i.e. what a uniform map would score. NaN masses
+    for an all-zero map; the edge band is empty (NaN) when nothing is padded."""
+    cam = np.asarray(cam, dtype=np.float64)
+    n_valid = _check_valid(cam, n_valid)
+    width = cam.shape[-1]
+    columns = cam.sum(axis=0)
+    total = columns.sum()
+    padded = np.arange(width) >= n_valid
+    edge = (np.abs(np.arange(width) + 0.5 - n_valid) < half_width) if n_valid < width else np.zeros(width, bool)
+    share = (lambda region: float(columns[region].sum() / total)) if total > 0 else (lambda region: float("nan"))
+    return dict(padding_mass=share(padded), edge_mass=share(edge) if edge.any() else float("nan"),
+                padding_share=float(padded.mean()), edge_share=float(edge.mean()) if edge.any() else float("nan"))
+
+
 def summary_table(df: pd.DataFrame, value: str, emotions, genders=("female", "male"), scale: float = 1.0) -> pd.DataFrame:
     """Paper Tables 3–5 layout: rows gender × (min, max, mean, range), one column per emotion."""
     rows = []
@@ -150,7 +176,8 @@ def analyse(records: pd.DataFrame, cams: np.ndarray, linear: np.ndarray, n_valid
 
     cams: upscaled maps (n, 96, width); linear: linear CQT (n, 96, width); masks[(gender, emotion)]
     the best model's R. Returns (table with envelope_rmse, f0_rmse_hz, energy_ratio, n_voiced,
-    octave_jumps per recording; dict of per-recording curves q, Q, f0, trajectory)."""
+    octave_jumps, padding_mass, edge_mass, padding_share, edge_share per recording; dict of
+    per-recording curves q, Q, f0, trajectory)."""
     rows, curves = [], []
     for i, record in enumerate(records.itertuples(index=False)):
         valid = int(n_valid[i])
@@ -160,7 +187,7 @@ def analyse(records: pd.DataFrame, cams: np.ndarray, linear: np.ndarray, n_valid
         trajectory = activation_trajectory(cams[i], freqs, valid, columns=voiced)
         ratio = energy_ratio(linear[i], valid, masks[(record.gender, record.emotion)], beta)
         rows.append(dict(envelope_rmse=env, f0_rmse_hz=rmse(trajectory, f0), energy_ratio=ratio,
-                         n_voiced=int(voiced.sum()), octave_jumps=octave_jumps(f0)))
+                         n_voiced=int(voiced.sum()), octave_jumps=octave_jumps(f0), **padding_mass(cams[i], valid)))
         curves.append(dict(q=q, Q=big_q, f0=f0, trajectory=trajectory))
     table = pd.concat([records.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     return table, curves

@@ -168,11 +168,12 @@ def save_weights(model, path) -> str:
 
 def run_models(x: np.ndarray, y: np.ndarray, subset, n_classes: int, n_models: int = 2, filters=PAPER_FILTERS,
                epochs: int = 30, batch_size: int = 16, patience: int = 8, seed: int = 0, target: str = "softmax",
-               weights_path=None) -> list[ModelRun]:
+               weights_path=None, explain: bool = True) -> list[ModelRun]:
     """Train `n_models` SimpleNets (seeds seed, seed+1, …) on one gender's split; right after
     each one, compute its test predictions and the Grad-CAM maps of its correctly classified
     test samples for their true class, then free it. Only the best model so far (highest test
-    accuracy, the paper's criterion) is written to `weights_path` (a cache file)."""
+    accuracy, the paper's criterion) is written to `weights_path` (a cache file).
+    `explain=False` skips the Grad-CAM maps (then `maps` is empty)."""
     import keras
 
     from .gradcam import grad_cam
@@ -186,7 +187,8 @@ def run_models(x: np.ndarray, y: np.ndarray, subset, n_classes: int, n_models: i
         n_epochs = train(model, x[train_i], y[train_i], x[val_i], y[val_i], epochs, batch_size, patience)
         y_pred = predict(model, x[test_i]).argmax(axis=1)
         correct = np.flatnonzero(y_pred == y[test_i])
-        maps = grad_cam(model, x[test_i][correct], y[test_i][correct], target=target)
+        maps = (grad_cam(model, x[test_i][correct], y[test_i][correct], target=target) if explain
+                else np.zeros((0,) + tuple(model.get_layer(LAST_CONV).output.shape[1:3]), dtype=np.float32))
         accuracy = float(np.mean(y_pred == y[test_i]))
         saved = ""
         if weights_path is not None and accuracy > best:

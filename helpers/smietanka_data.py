@@ -6,6 +6,9 @@
   dropped cannot be known from the paper, so nothing here tries to guess them.
 - Split (paper §2): per gender; inside every speaker × emotion group ≈ 50/25/25 %, which we
   make exact as n_val = n_test = max(1, ⌊n/4⌋) and the rest training (seeded shuffle).
+- The paper's split puts every speaker, and every sentence, in training and test, and the
+  best of ten models is chosen on the test set. `speaker_split` is the held-out-speaker
+  variant (our addition): the test speakers' files are never seen in training.
 - Inputs (paper §2.1): CQT-96 from C1, 12 bins per octave, at 22.05 kHz; the linear
   magnitude is kept for the energy analysis (Eq. 10), the network sees log-magnitude
   normalised with training statistics, padded/cropped to 96 × 202. The hop is not in the
@@ -120,6 +123,52 @@ def split(df: pd.DataFrame, seed: int = 0) -> pd.Series:
         out[order[n_train:n_train + n_val]] = "val"
         out[order[n_train + n_val:]] = "test"
     return out
+
+
+def speaker_split(df: pd.DataFrame, test_speakers, seed: int = 0) -> pd.Series:
+    """Held-out-speaker variant of `split`: every file of `test_speakers` is 'test'; inside each
+    speaker × emotion group of the other speakers n_val = max(1, ⌊n/4⌋) files are 'val' (for
+    early stopping) and the rest 'train' (seeded shuffle, groups in sorted order)."""
+    test_speakers = {str(s) for s in np.atleast_1d(test_speakers)}
+    speakers = df["speaker"].astype(str)
+    missing = test_speakers - set(speakers)
+    if missing or test_speakers == set(speakers):
+        raise InvalidParameterError(f"invalid test speakers {sorted(test_speakers)}; choose some, not all, of {sorted(set(speakers))}")
+    rng = np.random.default_rng(seed)
+    out = pd.Series("test", index=df.index, dtype=object, name="subset")
+    for key, group in df[~speakers.isin(test_speakers)].groupby(["speaker", "emotion"], sort=True):
+        if len(group) < 2:
+            raise InvalidParameterError(f"speaker × emotion group {key} has {len(group)} file; need 2 for train and val")
+        held = max(1, len(group) // 4)
+        order = group.sort_values("path").index.to_numpy()[rng.permutation(len(group))]
+        out[order[:held]] = "val"
+        out[order[held:]] = "train"
+    return out
+
+
+def held_out_speaker_runs(part: pd.DataFrame, log_db: np.ndarray, n_valid: np.ndarray, y: np.ndarray, n_classes: int,
+                          filters, epochs: int, batch_size: int, patience: int, seed: int,
+                          max_folds: int = 0) -> pd.DataFrame:
+    """One SimpleNet per held-out speaker of one gender (`part`: its corpus rows, aligned with
+    log_db, n_valid and y). Each fold standardises with its own training files (`normaliser`),
+    so nothing of the held-out speaker reaches training. Speakers are held out in sorted order,
+    at most `max_folds` of them (0: all).
+    Returns one row per test file: speaker (held out), path, emotion, predicted class, correct."""
+    from .simplenet import run_models
+
+    speakers = sorted(part["speaker"].astype(str).unique())
+    if len(speakers) < 2:
+        raise InvalidParameterError(f"a held-out-speaker split needs at least 2 speakers, got {speakers}")
+    rows = []
+    for fold, speaker in enumerate(speakers[: int(max_folds) or None]):
+        subset = speaker_split(part, [speaker], seed=seed).to_numpy()
+        x = network_input(log_db, *normaliser(log_db, n_valid, np.flatnonzero(subset == "train")))
+        run = run_models(x, y, subset, n_classes, 1, filters, epochs, batch_size, patience, seed + 100 * (fold + 1),
+                         explain=False)[0]
+        test = part[subset == "test"]
+        rows.append(pd.DataFrame({"speaker": speaker, "path": test["path"].to_numpy(), "emotion": test["emotion"].to_numpy(),
+                                  "predicted": run.y_pred, "correct": run.y_pred == y[subset == "test"]}))
+    return pd.concat(rows, ignore_index=True)
 
 
 def load_corpus(dataset: str, data_dir=None, seed: int = 0, takes: int = 4) -> pd.DataFrame:

@@ -122,3 +122,19 @@ def test_loudest_window_finds_the_energetic_columns_and_matches_mass_inside():
     inside, share = ca.mass_inside(cam, 12, hop, sr, start, end)
     assert inside == pytest.approx(1.0) and share == pytest.approx(3 / 12)
     assert ca.loudest_window(linear, 12, hop, sr, 5.0) == pytest.approx((0.0, 1.2))  # longer than the clip
+
+
+def test_padding_mass_counts_padded_columns_and_the_edge_band():
+    cam = np.zeros((2, 40))
+    cam[:, 30:] = 1.0  # everything in the padding (n_valid = 30)
+    out = ca.padding_mass(cam, n_valid=30, half_width=3)
+    assert out["padding_mass"] == pytest.approx(1.0) and out["padding_share"] == pytest.approx(10 / 40)
+    assert out["edge_mass"] == pytest.approx(3 / 10) and out["edge_share"] == pytest.approx(6 / 40)  # columns 27..32
+    speech = np.zeros((2, 40))
+    speech[0, 5] = 2.0
+    speech[1, 28] = 2.0  # inside the edge band, on the speech side
+    out = ca.padding_mass(speech, n_valid=30, half_width=3)
+    assert out["padding_mass"] == 0.0 and out["edge_mass"] == pytest.approx(0.5)
+    unpadded = ca.padding_mass(speech, n_valid=40)
+    assert unpadded["padding_share"] == 0.0 and np.isnan(unpadded["edge_mass"]) and np.isnan(unpadded["edge_share"])
+    assert np.isnan(ca.padding_mass(np.zeros((2, 40)), 30)["padding_mass"])

@@ -97,3 +97,42 @@ def test_normaliser_uses_training_files_and_valid_columns_only():
     assert mean == pytest.approx(15.0) and std == pytest.approx(5.0, rel=1e-6)
     x = sd.network_input(log_db, mean, std)
     assert x.shape == (3, 2, 4, 1) and x[0, 0, 0, 0] == pytest.approx(-1.0)
+
+
+def test_speaker_split_holds_the_test_speakers_out_entirely():
+    df = _toy({("03", "anger"): 4, ("03", "sadness"): 8, ("08", "anger"): 5, ("10", "anger"): 3})
+    subset = sd.speaker_split(df, ["08"], seed=2)
+    assert set(df.speaker[subset == "test"]) == {"08"} and (subset[df.speaker == "08"] == "test").all()
+    assert "08" not in set(df.speaker[subset != "test"])
+    counts = pd.crosstab([df.speaker, df.emotion], subset)
+    assert counts.loc[("03", "anger")].to_dict() == {"test": 0, "train": 3, "val": 1}
+    assert counts.loc[("03", "sadness")].to_dict() == {"test": 0, "train": 6, "val": 2}
+    assert counts.loc[("10", "anger")].to_dict() == {"test": 0, "train": 2, "val": 1}
+    # the paper's split, by contrast, puts every speaker in test
+    assert set(df.speaker[sd.split(df, seed=2) == "test"]) == {"03", "08", "10"}
+    again = sd.speaker_split(df.iloc[::-1].reset_index(drop=True), "08", seed=2)
+    assert dict(zip(df.path, subset)) == dict(zip(df.iloc[::-1].path, again))
+
+
+def test_speaker_split_rejects_unknown_or_all_speakers_and_tiny_groups():
+    df = _toy({("03", "anger"): 4, ("08", "anger"): 4})
+    with pytest.raises(InvalidParameterError, match="choose some, not all"):
+        sd.speaker_split(df, ["99"])
+    with pytest.raises(InvalidParameterError, match="choose some, not all"):
+        sd.speaker_split(df, ["03", "08"])
+    with pytest.raises(InvalidParameterError, match="need 2 for train and val"):
+        sd.speaker_split(_toy({("03", "anger"): 1, ("08", "anger"): 4}), ["08"])
+
+
+def test_held_out_speaker_runs_test_each_speaker_on_a_model_that_never_saw_it():
+    pytest.importorskip("keras")
+    rng = np.random.default_rng(0)
+    df = _toy({(s, e): 4 for s in ("a", "b", "c") for e in ("anger", "sadness")}).sort_values("path").reset_index(drop=True)
+    y = (df.emotion == "anger").to_numpy().astype(int)
+    log_db = rng.normal(-40, 1, (len(df), 12, 32)).astype(np.float32)
+    log_db[y == 1, 2:5, 8:16] += 20.0  # a cue every speaker shares: held-out speakers are recognised too
+    out = sd.held_out_speaker_runs(df, log_db, np.full(len(df), 32), y, 2, (2, 2, 4), 25, 8, 25, seed=1, max_folds=2)
+    assert list(out.speaker.unique()) == ["a", "b"]  # sorted, at most max_folds
+    assert (out.groupby("speaker").size() == 8).all()
+    assert set(out.path[out.speaker == "a"]) == set(df.path[df.speaker == "a"])
+    assert out.correct.mean() == 1.0 and out.correct.dtype == bool
