@@ -171,3 +171,31 @@ def test_student_mode_keeps_a_second_run_unchanged(tmp_path):
     student_mode = load_student_mode()
     first = [p.read_text() for p in student_mode.disable_instructor_tools(tmp_path)]
     assert [p.read_text() for p in student_mode.disable_instructor_tools(tmp_path)] == first
+
+
+# ---------------------------------------------------------------- what citation and packaging tools read
+def test_citation_file_names_the_companion_and_each_papers_notebook():
+    import tomllib
+
+    from helpers import notebooks
+
+    citation = yaml.safe_load((REPO_ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert citation["cff-version"] == "1.2.0" and citation["type"] == "software"
+    assert citation["authors"] and citation["message"] and citation["title"]
+    assert citation["version"] == project["version"] and citation["license"] == project["license"]["text"]
+    assert citation["repository-code"] == project["urls"]["Repository"]
+    papers = [n for n in notebooks.available() if re.fullmatch(r"[a-z]+\d{4}", n)]
+    cited = [re.search(r"notebooks/(\w+)", ref["notes"])[1] for ref in citation["references"]]
+    assert sorted(cited) == sorted(papers) and len(papers) == 5
+    for ref, name in zip(citation["references"], cited):
+        assert ref["title"] and ref["authors"] and ref["year"] == int(name[-4:]), name  # dixit2024 → 2024
+
+
+def test_pyproject_has_the_metadata_an_index_shows():
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert (REPO_ROOT / project["readme"]).is_file()
+    assert {"Homepage", "Repository", "Binder"} <= set(project["urls"])
+    assert project["dependencies"] == [] and "No `dependencies` on purpose" in (REPO_ROOT / "pyproject.toml").read_text()
