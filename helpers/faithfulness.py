@@ -29,7 +29,7 @@ from .errors import InvalidParameterError, check_choice
 from .evaluation import bootstrap_ci
 
 KINDS = ("deletion", "insertion")
-SIMILARITY_LIMIT = 0.5  # our threshold: Spearman ρ at or above this counts as "barely changed"
+
 
 
 def _region(relevance, region) -> tuple[np.ndarray, np.ndarray]:
@@ -147,16 +147,27 @@ def curves_for(predict, x, baseline, units, relevance, rng, n_random: int = 3) -
     return pd.concat(rows, ignore_index=True)
 
 
-def normalise_curves(curves: pd.DataFrame) -> pd.DataFrame:
+def normalise_curves(curves: pd.DataFrame, by: str = "emotion") -> pd.DataFrame:
     """Add `normalised` = (score − mean score of the all-baseline inputs) / (mean score of the
-    originals − that), over all items of one model, so models with different score scales
-    share one axis (1 = original input, 0 = baseline). Per-item spans would blow up on items
-    whose original and baseline scores happen to be close."""
+    originals − that), per class (`by`, when present) over all items of one model, so classes
+    and models with different score scales share one axis (1 = original input, 0 = every unit
+    removed). Per-item spans would blow up on items whose original and removed scores happen to
+    be close; one span for all classes lets the easiest class set the scale of the others."""
     deletion = curves[(curves.kind == "deletion") & (curves.draw == "explanation")]
-    last = deletion.groupby("item" if "item" in curves else "kind").step.transform("max")
-    original, blank = deletion[deletion.step == 0].score.mean(), deletion[deletion.step == last].score.mean()
-    span = original - blank
-    return curves.assign(normalised=(curves.score - blank) / span if abs(span) > 1e-12 else np.nan)
+    last_key = [k for k in ("seed", "item") if k in curves] or ["kind"]
+    last = deletion.groupby(last_key).step.transform("max")
+    groups = [by] if by in curves else []
+    ends = deletion.assign(_first=deletion.step == 0, _last=deletion.step == last)
+    if groups:
+        original = ends[ends._first].groupby(groups).score.mean()
+        blank = ends[ends._last].groupby(groups).score.mean()
+        span = (original - blank).where(lambda v: v.abs() > 1e-12)
+        b, sp = curves[by].map(blank), curves[by].map(span)
+    else:
+        b = ends[ends._last].score.mean()
+        sp = ends[ends._first].score.mean() - b
+        sp = sp if abs(sp) > 1e-12 else np.nan
+    return curves.assign(normalised=(curves.score - b) / sp)
 
 
 def curve_areas(curves: pd.DataFrame, keys=("method", "cue_type", "item"), value: str = "normalised") -> pd.DataFrame:
@@ -172,6 +183,8 @@ def curve_areas(curves: pd.DataFrame, keys=("method", "cue_type", "item"), value
     return areas
 
 
+# ------------------------------------------------------------------ randomisation test
+
 def rank_similarity(a, b) -> float:
     """Spearman ρ between two explanations (flattened); NaN when either is constant."""
     a, b = np.ravel(np.asarray(a, dtype=np.float64)), np.ravel(np.asarray(b, dtype=np.float64))
@@ -182,109 +195,231 @@ def rank_similarity(a, b) -> float:
     return float(stats.spearmanr(a, b).statistic)
 
 
-def summarise(values: pd.DataFrame, value: str, keys, seed: int = 0) -> pd.DataFrame:
-    """Mean and 95 % bootstrap CI of `value` per group of `keys`, with the number of items."""
-    rows = []
-    for group, part in values.groupby(list(keys), sort=False):
-        mean, low, high = bootstrap_ci(part[value].to_numpy(), seed=seed)
-        rows.append(dict(zip(keys, group if isinstance(group, tuple) else (group,)), mean=mean, ci_low=low,
-                         ci_high=high, n=int(np.isfinite(part[value]).sum())))
-    return pd.DataFrame(rows)
+def similarities(a, b) -> dict:
+    """Spearman ρ of the signed maps and of their absolute values (both are reported: a
+    magnitude map of w·(x − μ) correlates with the input's own deviations whatever w is)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return {"rho_signed": rank_similarity(a, b), "rho_abs": rank_similarity(np.abs(a), np.abs(b))}
 
 
-def sanity_verdict(similarity: float, limit: float = SIMILARITY_LIMIT) -> str:
-    if not np.isfinite(similarity):
+# ------------------------------------------------------------------ hierarchical CIs, three-way verdicts
+
+LEVELS = ("seed", "speaker", "item")  # resampled in this order: training seeds, then speakers, then files
+N_BOOT = 1000
+DELTA = 0.05  # our margin over the null, in the primary metric's units (rank, normalised mass, gain, ρ)
+LEARNED_MARGIN = 0.1  # a model learned when its accuracy beats chance by 10 % of the way from chance to 1
+VERDICTS = ("yes", "no", "undecided", "n/a")
+
+
+def _nest(frame: pd.DataFrame, value: str, levels):
+    if not levels:
+        return frame[value].to_numpy(dtype=np.float64)
+    return [_nest(part, value, levels[1:]) for _, part in frame.groupby(levels[0], sort=True)]
+
+
+def _nested_mean(node) -> float:
+    return float(np.mean(node)) if isinstance(node, np.ndarray) else float(np.mean([_nested_mean(n) for n in node]))
+
+
+def _draw(node, rng) -> float:
+    picks = rng.integers(0, len(node), len(node))
+    if isinstance(node, np.ndarray):
+        return float(node[picks].mean())
+    return float(np.mean([_draw(node[i], rng) for i in picks]))
+
+
+def hierarchical_bootstrap(frame: pd.DataFrame, value: str, levels=LEVELS, n_boot: int = N_BOOT, seed: int = 0,
+                           confidence: float = 0.95) -> tuple[float, float, float]:
+    """(estimate, low, high): mean of `value` as a mean over seeds of means over speakers of
+    means over files, and its percentile interval when seeds, then speakers within a seed,
+    then files within a speaker are resampled with replacement. Levels missing from `frame`
+    are skipped; the last level present is resampled row by row."""
+    frame = frame[np.isfinite(frame[value].to_numpy(dtype=np.float64))]
+    if frame.empty:
+        return float("nan"), float("nan"), float("nan")
+    groups = [level for level in levels if level in frame.columns][:-1]
+    tree = _nest(frame, value, groups)
+    rng = np.random.default_rng(seed)
+    draws = np.array([_draw(tree, rng) for _ in range(n_boot)])
+    low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return _nested_mean(tree), float(low), float(high)
+
+
+def three_way(low: float, high: float, threshold: float) -> str:
+    """'yes' if the whole interval lies above `threshold`, 'no' if wholly below, else 'undecided'."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "undecided"
+    return "yes" if low > threshold else "no" if high < threshold else "undecided"
+
+
+def format_ci(estimate: float, low: float, high: float, digits: int = 2) -> str:
+    if not np.isfinite(estimate):
         return "n/a"
-    return "passes (changes)" if similarity < limit else "fails (barely changes)"
+    return f"{estimate:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def learned_threshold(chance: float, margin: float = LEARNED_MARGIN) -> float:
+    """Accuracy a model must beat to count as having learned: chance + margin × (1 − chance)."""
+    return chance + margin * (1 - chance)
 
 
 # ------------------------------------------------------------------ tables and figures over benchmarks
 
 METRICS = ("rank score", "pointing game", "normalised mass")
-
-
-def _label(b) -> str:
-    return f"{b.method} [{b.cue_type}]"
+PRIMARY = {"family": "rank score", "band": "normalised mass", "time": "normalised mass"}  # one per cue type
 
 
 def score_table(benchmarks, seed: int = 0) -> pd.DataFrame:
-    """Method × cue type × metric: mean with 95 % bootstrap CI over explained items, the chance
-    level, the model's held-out accuracy, and whether the CI lies above chance."""
+    """Method × cue type × metric × model (trained, randomised): mean with its hierarchical 95 %
+    CI (seeds → speakers → files), the theoretical chance level, numbers of files and seeds."""
     rows = []
     for b in benchmarks:
         if not len(b.scores):
             rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, metric="(no item explained)", n=0))
             continue
-        summary = summarise(b.scores, "value", ["metric"], seed)
-        chance = b.scores.groupby("metric").chance.mean()
-        for r in summary.itertuples():
-            above = "n/a" if not np.isfinite(r.ci_low) else ("yes" if r.ci_low > chance[r.metric] else "no")
-            rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, metric=r.metric, mean=r.mean,
-                             ci_low=r.ci_low, ci_high=r.ci_high, chance=chance[r.metric], maximum=1.0, n=r.n,
-                             above_chance=above, model_accuracy=b.accuracy, model_chance=b.chance_accuracy))
+        for (metric, model), part in b.scores.groupby(["metric", "model"], sort=False):
+            mean, low, high = hierarchical_bootstrap(part, "value", seed=seed)
+            rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, metric=metric, model=model,
+                             primary="yes" if metric == PRIMARY.get(b.cue_type) else "no", mean=mean, ci_low=low,
+                             ci_high=high, chance=part.chance.mean(), n=int(np.isfinite(part.value).sum()),
+                             seeds=part.seed.nunique()))
     table = pd.DataFrame(rows)
     metric_rank = table.metric.map({m: i for i, m in enumerate(METRICS)}).fillna(len(METRICS))
-    return (table.assign(_rank=metric_rank).sort_values(["cue_type", "method", "_rank"], kind="stable")
+    return (table.assign(_rank=metric_rank).sort_values(["cue_type", "method", "_rank", "model"], kind="stable")
             .drop(columns="_rank").reset_index(drop=True))
 
 
 def area_table(benchmarks, seed: int = 0) -> pd.DataFrame:
     """Method × cue × kind: mean areas under the normalised curves (explanation, random orders)
-    and the gain over random with its 95 % bootstrap CI."""
+    and the gain over random with its hierarchical 95 % CI; `beats_random` is three-way vs DELTA."""
     rows = []
     for b in benchmarks:
         if not len(b.curves):
             continue
-        areas = curve_areas(b.curves, keys=("item",))
+        keys = [k for k in ("seed", "speaker", "item") if k in b.curves]
+        areas = curve_areas(b.curves, keys=keys)
         for kind, part in areas.groupby("kind", sort=False):
-            gain, low, high = bootstrap_ci(part.gain.to_numpy(), seed=seed)
+            gain, low, high = hierarchical_bootstrap(part, "gain", seed=seed)
             rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, kind=kind,
                              auc_explanation=part.auc_explanation.mean(), auc_random=part.auc_random.mean(),
                              gain=gain, ci_low=low, ci_high=high, n=len(part),
-                             beats_random="n/a" if not np.isfinite(low) else ("yes" if low > 0 else "no")))
+                             beats_random=three_way(low, high, DELTA)))
     return pd.DataFrame(rows)
 
 
-def sanity_table(benchmarks, seed: int = 0, limit: float = SIMILARITY_LIMIT) -> pd.DataFrame:
-    """Method × cue: mean Spearman ρ between trained-model and randomised-model explanations."""
+def sanity_table(benchmarks, seed: int = 0) -> pd.DataFrame:
+    """Method × cue × test: Spearman ρ of the signed and of the absolute maps, each with its
+    hierarchical CI; `primary` names the form the location metrics grade."""
     rows = []
     for b in benchmarks:
         if not len(b.sanity):
             continue
         for test, part in b.sanity.groupby("test", sort=False):
-            rho, low, high = bootstrap_ci(part.similarity.to_numpy(), seed=seed)
-            rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, test=test, similarity=rho,
-                             ci_low=low, ci_high=high, n=int(np.isfinite(part.similarity).sum()),
-                             verdict=sanity_verdict(rho, limit)))
+            row = dict(method=b.method, paper=b.paper, cue_type=b.cue_type, test=test, primary=b.relevance_form)
+            for form in ("signed", "abs"):
+                rho, low, high = hierarchical_bootstrap(part, f"rho_{form}", seed=seed)
+                row.update({f"rho_{form}": rho, f"rho_{form}_low": low, f"rho_{form}_high": high})
+            row.update(n=int(np.isfinite(part[f"rho_{b.relevance_form}"]).sum()), seeds=part.seed.nunique())
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
-def scaled_to_chance(table: pd.DataFrame) -> pd.DataFrame:
-    """(value − chance) / (maximum − chance) for mean and CI: 0 = chance, 1 = perfect, for every metric."""
-    span = table.maximum - table.chance
-    return table.assign(**{c: (table[c] - table.chance) / span for c in ("mean", "ci_low", "ci_high")})
+def model_table(benchmarks, seed: int = 0) -> pd.DataFrame:
+    """Did each model learn its cue? Accuracy on held-out speakers' files with its hierarchical CI,
+    chance, the threshold `learned_threshold(chance)` and a three-way verdict against it."""
+    rows = []
+    for b in benchmarks:
+        acc, low, high = hierarchical_bootstrap(b.predictions, "correct", seed=seed) if len(b.predictions) else (np.nan,) * 3
+        threshold = learned_threshold(b.chance_accuracy)
+        rows.append(dict(method=b.method, paper=b.paper, cue_type=b.cue_type, held_out_accuracy=acc, ci_low=low,
+                         ci_high=high, chance=b.chance_accuracy, learned_threshold=threshold,
+                         model_learned=three_way(low, high, threshold),
+                         seeds=b.predictions.seed.nunique() if len(b.predictions) else 0,
+                         explained_items=int(b.scores[b.scores.model == "trained"].groupby(["seed", "item"]).ngroups)
+                         if len(b.scores) else 0))
+    return pd.DataFrame(rows)
+
+
+def _paired(frame: pd.DataFrame, column: str, value: str, first, second, keys=("seed", "speaker", "item")) -> pd.DataFrame:
+    """Rows of `frame` pivoted on `column` and differenced: `diff` = value at first − value at second."""
+    keys = [k for k in keys if k in frame]
+    wide = frame.pivot_table(index=keys, columns=column, values=value, aggfunc="mean")
+    if first not in wide or second not in wide:
+        return pd.DataFrame(columns=[*keys, "diff"])
+    return (wide[first] - wide[second]).rename("diff").reset_index()
+
+
+def verdict_row(b, seed: int = 0, delta: float = DELTA) -> dict:
+    """One method × cue type under the rules: one primary metric; located = CI of (trained −
+    randomised model) on that metric above delta; faithful = CI of the deletion gain (twin as
+    the removed state) above delta; sane = CI of (ρ between two trained seeds − ρ trained vs
+    randomised) above delta; each yes / no / undecided, n/a when the model did not learn."""
+    primary = PRIMARY[b.cue_type]
+    learned = model_table([b], seed).iloc[0]
+    scores = b.scores[b.scores.metric == primary] if len(b.scores) else b.scores
+    trained = hierarchical_bootstrap(scores[scores.model == "trained"], "value", seed=seed) if len(scores) else (np.nan,) * 3
+    null = hierarchical_bootstrap(scores[scores.model == "randomised"], "value", seed=seed) if len(scores) else (np.nan,) * 3
+    diff = hierarchical_bootstrap(_paired(scores, "model", "value", "trained", "randomised"), "diff", seed=seed) \
+        if len(scores) else (np.nan,) * 3
+    row = dict(method=b.method, cue_type=b.cue_type, seeds=int(learned.seeds), files=int(learned.explained_items),
+               accuracy=format_ci(learned.held_out_accuracy, learned.ci_low, learned.ci_high),
+               learned_above=round(float(learned.learned_threshold), 3), model_learned=learned.model_learned,
+               primary_metric=primary, score=format_ci(*trained), null=format_ci(*null),
+               score_minus_null=format_ci(*diff), located=three_way(diff[1], diff[2], delta))
+    gains = area_table([b], seed)
+    gain = gains[gains.kind == "deletion"].iloc[0] if len(gains) else None
+    row.update(deletion_gain=format_ci(gain.gain, gain.ci_low, gain.ci_high) if gain is not None else "n/a",
+               faithful=three_way(gain.ci_low, gain.ci_high, delta) if gain is not None else "n/a")
+    form = f"rho_{b.relevance_form}"
+    sanity = b.sanity if len(b.sanity) else pd.DataFrame(columns=["test", form, "seed"])
+    randomised = sanity[sanity.test == RANDOMISED_TEST]
+    between = sanity[sanity.test == BETWEEN_SEEDS_TEST]
+    rho_rand = hierarchical_bootstrap(randomised, form, seed=seed) if len(randomised) else (np.nan,) * 3
+    rho_seeds = hierarchical_bootstrap(between, form, seed=seed) if len(between) else (np.nan,) * 3
+    both = pd.concat([randomised, between])
+    gap = hierarchical_bootstrap(_paired(both, "test", form, BETWEEN_SEEDS_TEST, RANDOMISED_TEST), "diff", seed=seed) \
+        if len(between) else (np.nan,) * 3
+    row.update(rho_form=b.relevance_form, rho_randomised=format_ci(*rho_rand), rho_between_seeds=format_ci(*rho_seeds),
+               sane=three_way(gap[1], gap[2], delta) if len(randomised) else "n/a")
+    if row["model_learned"] != "yes":
+        row.update(located="n/a", faithful="n/a", sane="n/a")
+    return row
+
+
+RANDOMISED_TEST = "randomised model"  # weights re-drawn, or labels permuted for the models fitted in closed form
+BETWEEN_SEEDS_TEST = "between two training seeds"
+
+
+def verdict_table(benchmarks, seed: int = 0, delta: float = DELTA) -> pd.DataFrame:
+    return pd.DataFrame([verdict_row(b, seed, delta) for b in benchmarks])
 
 
 def plot_scores(axes, table: pd.DataFrame) -> pd.DataFrame:
-    """One panel per metric: chance-scaled score of each method × cue with its CI. Returns the plotted numbers."""
-    scaled = scaled_to_chance(table[table.metric.isin(METRICS)])
-    scaled = scaled.assign(label=scaled.method + " [" + scaled.cue_type + "]")
-    labels = sorted(scaled.label.unique(), key=lambda s: (s.split("[")[-1], s))
-    for ax, metric in zip(axes, METRICS):
-        part = scaled[scaled.metric == metric].set_index("label").reindex(labels)
+    """One panel per primary metric (rank score for families, normalised mass for bands and
+    windows): the trained model's explanations (bar, CI) beside the randomised model's (the
+    null: dot, CI). Returns the plotted numbers."""
+    plotted = table[table.primary == "yes"].assign(label=lambda t: t.method + " [" + t.cue_type + "]")
+    for ax, metric in zip(axes, ("rank score", "normalised mass")):
+        part = plotted[plotted.metric == metric]
+        labels = sorted(part.label.unique(), key=lambda s: (s.split("[")[-1], s))
         pos = np.arange(len(labels))
-        err = np.vstack([part["mean"] - part.ci_low, part.ci_high - part["mean"]])
-        ax.barh(pos, part["mean"], xerr=np.nan_to_num(err), color="#4c72b0", capsize=2)
-        ax.axvline(0, color="k", lw=0.8)
-        ax.axvline(1, color="0.6", lw=0.8, ls="--")
-        ax.set(title=metric, xlabel="0 = chance, 1 = perfect", xlim=(-1.05, 1.05))
-    axes[0].set_yticks(np.arange(len(labels)), labels, fontsize=7)  # the panels share this axis
-    axes[0].set_ylim(len(labels) - 0.5, -0.5)  # first label on top
-    return scaled.drop(columns="label")
+        for model, style in (("trained", dict(kind="bar")), ("randomised", dict(kind="dot"))):
+            rows = part[part.model == model].set_index("label").reindex(labels)
+            err = np.nan_to_num(np.vstack([rows["mean"] - rows.ci_low, rows.ci_high - rows["mean"]]))
+            if style["kind"] == "bar":
+                ax.barh(pos, rows["mean"], xerr=err, color="#4c72b0", capsize=2, label="trained model")
+            else:
+                ax.errorbar(rows["mean"], pos, xerr=err, fmt="o", color="#dd8452", capsize=2, label="randomised model (null)")
+        ax.set_yticks(pos, labels, fontsize=7)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.axvline(0.5 if metric == "rank score" else 0.0, color="k", lw=0.8)
+        ax.set(title=metric, xlabel="1 = perfect; line: chance for a cue-blind map")
+    axes[0].legend(fontsize=7, loc="lower left")
+    return plotted.drop(columns="label")
 
 
 def mean_curves(benchmarks) -> pd.DataFrame:
-    """Mean normalised curve per method × cue × kind × order over items (random draws pooled)."""
+    """Mean normalised curve per method × cue × kind × order over seeds and items (random draws pooled)."""
     frames = [b.tagged(b.curves) for b in benchmarks if len(b.curves)]
     if not frames:
         return pd.DataFrame(columns=["method", "cue_type", "kind", "order", "fraction", "normalised"])
@@ -308,34 +443,74 @@ def plot_curves(fig, curves: pd.DataFrame):
             if row == len(keys) - 1:
                 ax.set_xlabel("fraction of units removed" if kind == "deletion" else "fraction of units added", fontsize=7)
     axes[0, 0].legend(fontsize=6)
-    fig.supylabel("model score (1 = original input, 0 = all units at baseline)", fontsize=8)
+    fig.supylabel("model score (1 = original input, 0 = every unit from the neutral twin)", fontsize=8)
     return axes
 
 
-LEARNED_MARGIN = 0.1  # our threshold: a model counts as having learned when it beats chance by 10 points
+# ------------------------------------------------------------------ the README's summary, generated
+
+SUMMARY_START, SUMMARY_END = "<!-- faithfulness-summary:start -->", "<!-- faithfulness-summary:end -->"
+_WORDS = {"located": ("find the planted cue better than the same explainer on a randomised model",
+                      "do not", "cannot be told apart from it"),
+          "faithful": ("pass deletion (removing their most relevant units first, replaced by the neutral twin's, "
+                       "lowers the score faster than random orders)", "do not", "are undecided"),
+          "sane": ("change more under weight randomisation than between two training seeds", "do not", "are undecided")}
 
 
-def verdict_table(scores: pd.DataFrame, areas: pd.DataFrame, sanity: pd.DataFrame, models: pd.DataFrame) -> pd.DataFrame:
-    """One row per method × cue type: did the model learn, is the cue located above chance
-    (pointing game or rank CI above chance), do deletion/insertion beat random, is it sane."""
-    def yes_no(values, good="yes"):
-        values = [v for v in values if v in ("yes", "no")]
-        return "n/a" if not values else ("yes" if good in values else "no")
+def _names(table: pd.DataFrame) -> str:
+    names = [f"{r.method} [{r.cue_type}]" for r in table.itertuples()]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
-    rows = []
-    for m in models.itertuples():
-        key = (scores.method == m.method) & (scores.cue_type == m.cue_type)
-        located = scores[key & scores.metric.isin(["pointing game", "rank score"])]
-        mass = scores[key & (scores.metric == "normalised mass")]["mean"]
-        curve = areas[(areas.method == m.method) & (areas.cue_type == m.cue_type)] if len(areas) else areas
-        sane = sanity[(sanity.method == m.method) & (sanity.cue_type == m.cue_type)] if len(sanity) else sanity
-        learned = "n/a" if not np.isfinite(m.held_out_accuracy) else (
-            "yes" if m.held_out_accuracy > m.chance + LEARNED_MARGIN else "no")
-        row = dict(method=m.method, cue_type=m.cue_type, model_learned=learned,
-                   located=yes_no(located.above_chance.tolist()) if len(located) else "n/a",
-                   normalised_mass=f"{mass.iloc[0]:.2f}" if len(mass) and np.isfinite(mass.iloc[0]) else "n/a",
-                   faithful=yes_no(curve.beats_random.tolist()) if len(curve) else "n/a",
-                   sane=yes_no(["yes" if v.startswith("passes") else "no" if v.startswith("fails") else v
-                                for v in sane.verdict]) if len(sane) else "n/a")
-        rows.append(row)
-    return pd.DataFrame(rows)
+
+def summary_sentences(verdicts: pd.DataFrame) -> str:
+    """The README's summary of `table_verdicts`, one sentence per verdict and outcome, written
+    from the table so that text and table cannot disagree."""
+    seeds = sorted(set(verdicts.seeds))
+    lines = [f"In the committed default run ({'/'.join(map(str, seeds))} training seeds per model, "
+             f"95 % CIs over seeds, speakers and files; margin {DELTA} over the null):"]
+    unlearned = verdicts[verdicts.model_learned != "yes"]
+    if len(unlearned):
+        lines.append(f"the model behind {_names(unlearned)} did not demonstrably learn its cue, "
+                     "so those rows are not graded (n/a).")
+    graded = verdicts[verdicts.model_learned == "yes"]
+    for column, (claim, negation, undecided) in _WORDS.items():
+        for value, text in (("yes", claim), ("no", f"{negation} {claim}"), ("undecided", f"{undecided}")):
+            part = graded[graded[column] == value]
+            if len(part):
+                verb = "" if value != "undecided" else (f" ({column})")
+                lines.append(f"{_names(part)}: {text}{verb}.")
+    return "\n".join(lines)
+
+
+def replace_between_markers(text: str, body: str) -> str:
+    """`text` with everything between SUMMARY_START and SUMMARY_END replaced by `body`."""
+    start, end = text.find(SUMMARY_START), text.find(SUMMARY_END)
+    if start < 0 or end < start:
+        raise InvalidParameterError(f"the README needs the markers {SUMMARY_START} … {SUMMARY_END}")
+    return text[:start + len(SUMMARY_START)] + "\n" + body + "\n" + text[end:]
+
+
+def between_markers(text: str) -> str:
+    start, end = text.find(SUMMARY_START), text.find(SUMMARY_END)
+    if start < 0 or end < start:
+        raise InvalidParameterError(f"the README needs the markers {SUMMARY_START} … {SUMMARY_END}")
+    return text[start + len(SUMMARY_START):end].strip("\n")
+
+
+def update_readme(readme="README.md", table="figures/faithfulness/table_verdicts.csv") -> bool:
+    """Rewrite the README's generated summary from the committed verdict table; True if it changed."""
+    from pathlib import Path
+
+    readme = Path(readme)
+    text = readme.read_text()
+    new = replace_between_markers(text, summary_sentences(pd.read_csv(table)))
+    if new != text:
+        readme.write_text(new)
+    return new != text
+
+
+if __name__ == "__main__":  # python -m helpers.faithfulness: refresh the README summary
+    import sys
+
+    changed = update_readme(*sys.argv[1:])
+    print("README summary updated" if changed else "README summary already matches the table")

@@ -2,11 +2,17 @@
 
 Every function here reuses the paper's own helper (probing, latent_analysis, emolime,
 gradcam, saliency) for the model and the explanation, and only adds the grading: which
-region or unit was planted, the scores, deletion/insertion curves and the
-parameter-randomisation test. All return a `Benchmark`.
+region or unit was planted, the scores of the trained model's explanations and of the same
+explainer on a randomised model (the null), deletion/insertion curves with the neutral twin
+as the removed state, and the randomisation tests. Each function runs one training seed and
+returns a `Benchmark`; `run_seeds` runs several and adds the similarity between the
+explanations of two independently trained seeds (the reference of the randomisation test).
 
-Models are trained on one half of the speakers and explain files of the other half
-(speaker-grouped, so an explanation is never of a file the model memorised).
+Every model is trained on one half of the speakers and explains files of the other half
+(`speaker_halves`), so no explanation is of a speaker the model heard, and all compared
+models share one split. "Independently trained" means another initialisation for the
+networks, and another seeded 80 % of the training files for every model (the convex ones,
+logistic regression and SVC, would otherwise give the same model for every seed).
 """
 from __future__ import annotations
 
@@ -19,32 +25,81 @@ from . import faithfulness as fa
 
 FAMILY_EMOTIONS = ("anger", "happiness", "sadness", "boredom")  # one per eGeMAPS family (synthetic.EMOTION_FAMILY)
 MAP_EMOTIONS = ("neutral", "anger", "sadness", "happiness")  # the classes of the map-based models
+FAMILY_SHIFT_SD = 0.5  # a feature is in a file's family region when it moves more than this many pooled sd from the twin
+TRAINED, RANDOMISED = "trained", "randomised"
 
 
 @dataclass
 class Benchmark:
-    """One explainer on one cue type: per-item scores, perturbation curves, randomisation test."""
+    """One explainer on one cue type, over one or more training seeds: per-file scores of the
+    trained and of the randomised model, perturbation curves, randomisation tests, the model's
+    held-out predictions."""
 
     method: str
     paper: str
     cue_type: str  # family / band / time
     question: str
-    scores: pd.DataFrame  # item, emotion, metric, value, chance
-    curves: pd.DataFrame = field(default_factory=pd.DataFrame)  # fa.curves_for rows + item
-    sanity: pd.DataFrame = field(default_factory=pd.DataFrame)  # item, test, similarity
-    accuracy: float = float("nan")  # the explained model's accuracy on held-out speakers
+    scores: pd.DataFrame  # seed, item, speaker, emotion, model, metric, value, chance
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)  # fa.curves_for rows + seed, item, speaker, emotion
+    sanity: pd.DataFrame = field(default_factory=pd.DataFrame)  # seed, item, speaker, test, rho_signed, rho_abs
+    predictions: pd.DataFrame = field(default_factory=pd.DataFrame)  # seed, item, speaker, correct (held-out files)
     chance_accuracy: float = float("nan")
+    relevance_form: str = "signed"  # which form of the map the location metrics grade: signed or abs
     notes: str = ""
+    maps: dict = field(default_factory=dict, repr=False)  # (seed, item) → graded map, for the between-seeds ρ
 
     def __post_init__(self):
-        if len(self.curves):
+        if len(self.curves) and "normalised" not in self.curves:
             self.curves = fa.normalise_curves(self.curves)
+
+    @property
+    def accuracy(self) -> float:
+        return float(self.predictions.correct.mean()) if len(self.predictions) else float("nan")
 
     def tagged(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(method=self.method, paper=self.paper, cue_type=self.cue_type)
 
 
-SCORE_COLUMNS = ["item", "emotion", "metric", "value", "chance"]
+SCORE_COLUMNS = ["seed", "item", "speaker", "emotion", "model", "metric", "value", "chance"]
+
+
+def between_seed_rows(maps: dict, speakers: dict) -> list[dict]:
+    """ρ (signed, abs) between the explanations of one file by models of consecutive seeds
+    (cyclically when there are more than two), for files both explained."""
+    seeds = sorted({s for s, _ in maps})
+    pairs = list(zip(seeds, seeds[1:] + seeds[:1]))[: len(seeds) if len(seeds) > 2 else 1] if len(seeds) > 1 else []
+    rows = []
+    for first, second in pairs:
+        for item in sorted(i for s, i in maps if s == first and (second, i) in maps):
+            rows.append(dict(seed=first, item=item, speaker=speakers.get(item, ""), test=fa.BETWEEN_SEEDS_TEST,
+                             **fa.similarities(maps[(first, item)], maps[(second, item)])))
+    return rows
+
+
+def combine(parts: list[Benchmark]) -> Benchmark:
+    """One Benchmark from the per-seed runs of one method: frames concatenated, plus the
+    between-seeds similarity rows."""
+    first = parts[0]
+    frames = {name: pd.concat([getattr(p, name) for p in parts if len(getattr(p, name))], ignore_index=True)
+              if any(len(getattr(p, name)) for p in parts) else pd.DataFrame()
+              for name in ("scores", "curves", "sanity", "predictions")}
+    maps = {k: v for p in parts for k, v in p.maps.items()}
+    speakers = dict(zip(frames["scores"].item, frames["scores"].speaker)) if len(frames["scores"]) else {}
+    between = pd.DataFrame(between_seed_rows(maps, speakers))
+    sanity = pd.concat([frames["sanity"], between], ignore_index=True) if len(between) else frames["sanity"]
+    return Benchmark(first.method, first.paper, first.cue_type, first.question, frames["scores"], frames["curves"],
+                     sanity, frames["predictions"], first.chance_accuracy, first.relevance_form, first.notes)
+
+
+def run_seeds(function, seeds, *args, first_only=("cascade",), **kwargs):
+    """`function(*args, seed=s, **kwargs)` for every seed, combined per method (a function may
+    return one Benchmark or a list of them, e.g. occlusion and CRP of one ResNet). Keyword
+    arguments named in `first_only` (the costly cascading test) are passed to the first seed only."""
+    later = {k: False for k in first_only if k in kwargs}
+    runs = [function(*args, seed=int(s), **(kwargs if j == 0 else {**kwargs, **later})) for j, s in enumerate(seeds)]
+    if isinstance(runs[0], Benchmark):
+        return combine(runs)
+    return [combine([run[j] for run in runs]) for j in range(len(runs[0]))]
 
 
 def balanced_subset(positions, labels, n: int) -> np.ndarray:
@@ -72,22 +127,36 @@ def speaker_halves(speakers) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(in_first), np.flatnonzero(~in_first)
 
 
-SPLITS = ("random", "speaker")
+def seeded_fit_rows(train, labels, seed: int, fraction: float = 0.8) -> np.ndarray:
+    """A seeded, stratified `fraction` of the training rows: what one training seed fits on."""
+    fit, _ = train_val_split(np.asarray(labels)[train], seed, 1 - fraction)
+    return np.asarray(train)[fit]
 
 
-def split_rows(meta: pd.DataFrame, split: str = "random", seed: int = 0, explain_fraction: float = 0.3):
-    """(train, explain) row positions: a stratified random split (Nasr's protocol; the model
-    may have heard other takes of the speaker) or held-out speakers (`speaker_halves`)."""
-    from sklearn.model_selection import train_test_split
+def twin_positions(meta: pd.DataFrame) -> np.ndarray:
+    """Row position of each file's neutral twin (same speaker and take, emotion neutral); −1 if absent."""
+    keys = list(zip(meta["speaker"], meta["take"]))  # meta.take would be DataFrame.take
+    neutral = {key: i for i, (key, e) in enumerate(zip(keys, meta["emotion"])) if e == "neutral"}
+    return np.array([neutral.get(key, -1) for key in keys])
 
-    from .errors import check_choice
 
-    check_choice("split", split, SPLITS)
-    if split == "speaker":
-        return speaker_halves(meta.speaker)
-    positions = np.arange(len(meta))
-    train, explain = train_test_split(positions, test_size=explain_fraction, stratify=meta.emotion, random_state=seed)
-    return np.sort(train), np.sort(explain)
+def twin_shift(z, meta: pd.DataFrame, twins) -> np.ndarray:
+    """(files × features) emotional − twin difference in pooled-sd units (sd pooled over the
+    file's emotion and neutral); NaN rows for neutral files and files without a twin."""
+    z, twins = np.asarray(z, dtype=np.float64), np.asarray(twins)
+    emotions = meta.emotion.to_numpy()
+    shift = np.full(z.shape, np.nan)
+    neutral_var = z[emotions == "neutral"].var(axis=0, ddof=1)
+    for emotion in sorted(set(emotions) - {"neutral"}):
+        rows = np.flatnonzero((emotions == emotion) & (twins >= 0))
+        pooled = np.sqrt((z[emotions == emotion].var(axis=0, ddof=1) + neutral_var) / 2)
+        shift[rows] = (z[rows] - z[twins[rows]]) / np.where(pooled > 0, pooled, np.nan)
+    return shift
+
+
+def shift_region(shift_row, threshold: float = FAMILY_SHIFT_SD) -> np.ndarray:
+    """The features a file's cue actually moved: |shift| > threshold (NaN counts as not moved)."""
+    return np.nan_to_num(np.abs(np.asarray(shift_row, dtype=np.float64)), nan=0.0) > threshold
 
 
 def score_rows(item: int, emotion: str, relevance, region, chance_point: float | None = None) -> list[dict]:
@@ -103,10 +172,35 @@ def rank_row(item: int, emotion: str, unit_scores, truth: int) -> dict:
     return dict(item=item, emotion=emotion, metric="rank score", value=fa.rank_score(unit_scores, truth), chance=0.5)
 
 
+def item_rows(seed: int, item: int, speaker: str, emotion: str, maps: dict, region, ranker=None) -> list[dict]:
+    """Scores of one file's explanation by each model in `maps` ({"trained": …, "randomised": …});
+    `ranker(map)` → (unit scores, planted unit) adds the rank score."""
+    rows = []
+    for model, relevance in maps.items():
+        part = score_rows(item, emotion, relevance, region)
+        if ranker is not None:
+            part.append(rank_row(item, emotion, *ranker(relevance)))
+        rows += [dict(r, seed=seed, speaker=speaker, model=model) for r in part]
+    return rows
+
+
+def prediction_rows(seed: int, rows, speakers, correct) -> pd.DataFrame:
+    return pd.DataFrame(dict(seed=seed, item=np.asarray(rows, dtype=int), speaker=np.asarray(speakers).astype(str),
+                             correct=np.asarray(correct, dtype=float)))
+
+
 def family_scores(importance, categories, order) -> np.ndarray:
     """Mean importance of each family's features (a mean, so big families do not win by size)."""
     categories = np.asarray(categories)
     return np.array([np.mean(np.asarray(importance)[categories == c]) for c in order])
+
+
+def unit_ranker(units, region):
+    """Rank-score helper for maps: units ranked by summed relevance; the planted unit is the
+    one holding most of the region's cells."""
+    units, region = np.asarray(units), np.asarray(region, dtype=bool)
+    truth = int(np.argmax(np.bincount(units[region & (units >= 0)], minlength=int(units.max()) + 1)))
+    return lambda relevance: (fa.unit_relevance(relevance, units), truth)
 
 
 # ------------------------------------------------------------------ family cues (eGeMAPS)
@@ -117,6 +211,21 @@ class FamilyData:
     z: np.ndarray  # speaker-z-scored eGeMAPS functionals (files × 88)
     categories: np.ndarray  # Dixit category of each feature
     order: tuple  # the family order used for rankings
+    twins: np.ndarray = None  # row of each file's neutral twin
+    shift: np.ndarray = None  # twin differences in pooled-sd units (`twin_shift`)
+
+    def __post_init__(self):
+        if self.twins is None:
+            self.twins = twin_positions(self.meta)
+        if self.shift is None:
+            self.shift = twin_shift(self.z, self.meta, self.twins)
+
+    def region(self, row: int) -> np.ndarray:
+        """The features this file's cue moved (`shift_region`): the family ground truth per file."""
+        return shift_region(self.shift[row])
+
+    def truth(self, row: int) -> int:
+        return self.order.index(self.meta.cue_family.iloc[row])
 
 
 def load_family_data(data_dir=None, seed: int = 0, takes: int = 4, n_speakers: int = 10) -> FamilyData:
@@ -131,6 +240,21 @@ def load_family_data(data_dir=None, seed: int = 0, takes: int = 4, n_speakers: i
     return FamilyData(meta, z, features.egemaps_families().category.to_numpy(), tuple(FAMILIES))
 
 
+def family_leak_table(data: FamilyData, threshold: float = FAMILY_SHIFT_SD) -> pd.DataFrame:
+    """Per emotion × family: median |twin shift| of the family's features (pooled sd) and how
+    many of them move more than `threshold`, over the emotion's files."""
+    rows = []
+    for emotion in FAMILY_EMOTIONS:
+        shift = np.abs(data.shift[(data.meta.emotion == emotion).to_numpy()])
+        planted = data.meta.cue_family[data.meta.emotion == emotion].iloc[0]
+        for family in data.order:
+            cols = data.categories == family
+            median = np.nanmedian(shift[:, cols], axis=0)
+            rows.append(dict(emotion=emotion, planted=planted, family=family, features=int(cols.sum()),
+                             moved=int((median > threshold).sum()), largest_shift=float(np.nanmax(median))))
+    return pd.DataFrame(rows)
+
+
 def _randomised_logreg(model, rng):
     """A copy of a fitted logistic regression with weights drawn at random (same scale)."""
     import copy
@@ -140,44 +264,57 @@ def _randomised_logreg(model, rng):
     return random_model
 
 
+def _family_item(data: FamilyData, seed: int, i: int, trained, randomised, relevance_of) -> tuple[list, dict]:
+    """Score rows and the randomisation similarity of one family file (relevance_of: map → graded form)."""
+    ranker = lambda r: (family_scores(r, data.categories, data.order), data.truth(i))
+    rows = item_rows(seed, int(i), data.meta.speaker.iloc[i], data.meta.emotion.iloc[i],
+                     {TRAINED: relevance_of(trained), RANDOMISED: relevance_of(randomised)}, data.region(i), ranker)
+    sanity = dict(seed=seed, item=int(i), speaker=data.meta.speaker.iloc[i], test=fa.RANDOMISED_TEST,
+                  **fa.similarities(trained, randomised))
+    return rows, sanity
+
+
 def shap_egemaps(data: FamilyData, seed: int = 0, n_random: int = 3, C: float = 1.0) -> Benchmark:
     """Dixit 2024: linear SHAP of an emotion-vs-neutral logistic regression on eGeMAPS.
-    Question: which feature family carries the emotion?"""
+    Question: which feature family carries the emotion? Graded on |SHAP|."""
     from .probing import linear_shap, logreg
 
     rng = np.random.default_rng(seed)
     train, explain = speaker_halves(data.meta.speaker)
     labels = data.meta.emotion.to_numpy()
-    scores, curves, sanity, correct = [], [], [], []
+    scores, curves, sanity, predictions, maps = [], [], [], [], {}
     for emotion in FAMILY_EMOTIONS:
         rows = lambda part: part[np.isin(labels[part], ("neutral", emotion))]
-        fit_rows, test_rows = rows(train), rows(explain)
+        fit_rows, test_rows = seeded_fit_rows(rows(train), labels, seed), rows(explain)
         model = logreg(data.z[fit_rows], (labels[fit_rows] == emotion).astype(int), C)
-        correct.append(model.predict(data.z[test_rows]) == (labels[test_rows] == emotion))
+        predictions.append(prediction_rows(seed, test_rows, data.meta.speaker.iloc[test_rows],
+                                           model.predict(data.z[test_rows]) == (labels[test_rows] == emotion)))
         background = data.z[fit_rows]
         random_model = _randomised_logreg(model, rng)
-        predict = lambda batch: model.predict_proba(np.asarray(batch))[:, 1]
-        planted = data.meta.cue_family.iloc[test_rows[labels[test_rows] == emotion][0]]
-        truth, region = data.order.index(planted), data.categories == planted
+        predict = lambda batch, m=model: m.predict_proba(np.asarray(batch))[:, 1]
         for i in test_rows[labels[test_rows] == emotion]:
             values = linear_shap(model, data.z[i:i + 1], background)[0]
-            scores += score_rows(int(i), emotion, np.abs(values), region)
-            scores.append(rank_row(int(i), emotion, family_scores(np.abs(values), data.categories, data.order), truth))
-            curves.append(fa.curves_for(predict, data.z[i], background.mean(axis=0), np.arange(len(values)), values,
-                                        rng, n_random).assign(item=int(i)))
             shuffled = linear_shap(random_model, data.z[i:i + 1], background)[0]
-            sanity.append(dict(item=int(i), test="weights randomised", similarity=fa.rank_similarity(np.abs(values), np.abs(shuffled))))
+            rows_, sane = _family_item(data, seed, i, values, shuffled, np.abs)
+            scores += rows_
+            sanity.append(sane)
+            maps[(seed, int(i))] = values
+            curves.append(fa.curves_for(predict, data.z[i], data.z[data.twins[i]], np.arange(len(values)), np.abs(values),
+                                        rng, n_random).assign(seed=seed, item=int(i), speaker=data.meta.speaker.iloc[i],
+                                                              emotion=emotion))
     return Benchmark("SHAP (eGeMAPS, logistic regression)", "dixit2024", "family", "which eGeMAPS family?",
-                     pd.DataFrame(scores), pd.concat(curves, ignore_index=True), pd.DataFrame(sanity),
-                     float(np.mean(np.concatenate(correct))), 0.5,
-                     "emotion vs neutral per emotion; linear SHAP = w·(x − μ) with the training rows as background")
+                     pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.concat(curves, ignore_index=True),
+                     pd.DataFrame(sanity), pd.concat(predictions, ignore_index=True), 0.5, "abs",
+                     "emotion vs neutral per emotion; linear SHAP = w·(x − μ) with the fitted rows as background; "
+                     "null: random weights of the same scale", maps)
 
 
 def information_increase(data: FamilyData, seed: int = 0, embedding_model: str = "tiny-wavlm", n_folds: int = 3) -> Benchmark:
     """Dixit 2024 probing: information increase of every eGeMAPS feature when predicted from
     the top SHAP dims of an embedding. Question: which family is encoded in the top dims?
-    Not an attribution of one prediction, so it has no deletion/insertion curve; its
-    randomisation test permutes the labels that choose the top dims."""
+    Not an attribution of one prediction, so it has no deletion/insertion curve; its null
+    permutes the labels that choose the top dims. One item per emotion; the 'correct' column
+    of its predictions holds the embedding classifier's F1."""
     from . import embeddings, probing
 
     embedded = embeddings.embed_files(data.meta, model_name=embedding_model, progress=False)
@@ -186,28 +323,49 @@ def information_increase(data: FamilyData, seed: int = 0, embedding_model: str =
     z, meta = data.z[kept], data.meta.loc[kept].reset_index(drop=True)
     tasks, _ = probing.build_tasks(meta, FAMILY_EMOTIONS, seed, n_folds, n_folds)
     rng = np.random.default_rng(seed)
-    scores, sanity, f1 = [], [], []
+    scores, sanity, f1, maps = [], [], [], {}
     for item, (emotion, task) in enumerate(tasks.items()):
         planted = meta.cue_family[task.rows[task.y == 1][0]]
-        region, truth = data.categories == planted, data.order.index(planted)
+        emotional = task.rows[task.y == 1]
+        region = np.nanmedian(np.abs(data.shift[np.asarray(kept)[emotional]]), axis=0) > FAMILY_SHIFT_SD
         result = probing.analyse_task(task, z, emb_z, n_folds, n_folds)
         gain = np.nan_to_num(result.probing.info_increase.to_numpy(), nan=0.0)
-        scores += score_rows(item, emotion, gain, region)
-        scores.append(rank_row(item, emotion, family_scores(gain, data.categories, data.order), truth))
         permuted = probing.Task(emotion, task.rows, rng.permutation(task.y), task.groups)
         control = np.nan_to_num(probing.analyse_task(permuted, z, emb_z, n_folds, n_folds).probing.info_increase.to_numpy(), nan=0.0)
-        sanity.append(dict(item=item, test="labels permuted", similarity=fa.rank_similarity(gain, control)))
+        ranker = lambda r: (family_scores(r, data.categories, data.order), data.order.index(planted))
+        scores += item_rows(seed, item, "all", emotion, {TRAINED: gain, RANDOMISED: control}, region, ranker)
+        sanity.append(dict(seed=seed, item=item, speaker="all", test=fa.RANDOMISED_TEST, **fa.similarities(gain, control)))
+        maps[(seed, item)] = gain
         f1.append(result.embedding.f1 / 100)
     stand_in = " (random-init stand-in)" if embedding_model in embeddings.TINY_MODELS else ""
     return Benchmark(f"information increase ({embedding_model}{stand_in})", "dixit2024", "family",
-                     "which family is encoded in the top embedding dims?", pd.DataFrame(scores),
-                     sanity=pd.DataFrame(sanity), accuracy=float(np.mean(f1)) if f1 else np.nan, chance_accuracy=0.5,
-                     notes="one item per emotion; accuracy column holds the embedding classifier's F1")
+                     "which family is encoded in the top embedding dims?", pd.DataFrame(scores, columns=SCORE_COLUMNS),
+                     sanity=pd.DataFrame(sanity), predictions=prediction_rows(seed, range(len(f1)), ["all"] * len(f1), f1),
+                     chance_accuracy=0.5, notes="one item per emotion (its region: features whose median twin shift "
+                     "exceeds the threshold); accuracy = the embedding classifier's F1; null: permuted labels", maps=maps)
 
 
-def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int = 50) -> Benchmark:
+def _reinitialise_top(trained, untrained, k: int):
+    """Cascading randomisation: a copy of `trained` whose top k weight layers come from `untrained`."""
+    import copy
+
+    import torch
+
+    model = copy.deepcopy(trained)
+    layers = [m for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))][::-1]
+    fresh = [m for m in untrained.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))][::-1]
+    for mine, theirs in zip(layers[:k], fresh[:k]):
+        mine.load_state_dict(theirs.state_dict())
+    return model
+
+
+def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int = 50, cascade: bool = True) -> Benchmark:
     """Das 2022: DeepLIFT of the denoising autoencoder's 2-D latent against the neutral
-    reference; the model score for the curves is the linear SVC's decision value on the latent."""
+    reference; the model score for the curves is the linear SVC's decision value on the latent.
+    Graded on |attribution| summed over both latent dims; the cascading test re-initialises
+    the encoder's layers from the top, one more at each step."""
+    import torch
+
     from . import autoencoders as ae
     from . import latent_analysis as la
 
@@ -219,30 +377,34 @@ def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int
     predicted = pipeline.predict(data.z[explain])
     classes = list(pipeline.svc.classes_)
     targets = explain[np.isin(labels[explain], FAMILY_EMOTIONS)]
-    attr, _ = la.deeplift(pipeline.reducer, data.z[targets], reference)
-    import torch
-
+    attributions_of = lambda model: la.deeplift(model, data.z[targets], reference)[0]  # (files, features, latent)
+    graded = lambda raw: np.abs(raw).sum(axis=-1)
+    raw = attributions_of(pipeline.reducer)
+    attr = graded(raw)
     torch.manual_seed(seed + 1000)
     untrained = ae.Autoencoder(data.z.shape[1], pipeline.reducer.sizes[1:-1], pipeline.reducer.sizes[-1]).eval()
-    random_attr, _ = la.deeplift(untrained, data.z[targets], reference)
-    scores, curves, sanity = [], [], []
+    random_raw = attributions_of(untrained)
+    n_layers = len(pipeline.reducer.sizes) - 1
+    cascade_raw = {k: attributions_of(_reinitialise_top(pipeline.reducer, untrained, k)) for k in range(1, n_layers)} if cascade else {}
+    scores, curves, sanity, maps = [], [], [], {}
     for row, i in enumerate(targets):
-        emotion, planted = labels[i], data.meta.cue_family.iloc[i]
-        relevance = np.abs(attr[row]).sum(axis=1)  # both latent dims
-        region, truth = data.categories == planted, data.order.index(planted)
-        scores += score_rows(int(i), emotion, relevance, region)
-        scores.append(rank_row(int(i), emotion, family_scores(relevance, data.categories, data.order), truth))
+        emotion, speaker = labels[i], data.meta.speaker.iloc[i]
+        rows_, sane = _family_item(data, seed, i, raw[row], random_raw[row], graded)
+        scores += rows_
+        sanity.append(sane)
+        sanity += [dict(seed=seed, item=int(i), speaker=speaker, test=f"cascade: top {k} of {n_layers} encoder layers",
+                        **fa.similarities(raw[row], cascade_raw[k][row])) for k in cascade_raw]
+        maps[(seed, int(i))] = raw[row]
         column = classes.index(emotion)
         predict = lambda batch, c=column: pipeline.svc.decision_function(pipeline.embed(np.asarray(batch)))[:, c]
-        signed = attr[row] @ (pipeline.svc[-1].coef_[column] / pipeline.svc[0].scale_)  # towards the class
-        curves.append(fa.curves_for(predict, data.z[i], reference, np.arange(data.z.shape[1]), signed, rng, n_random).assign(item=int(i)))
-        sanity.append(dict(item=int(i), test="weights re-initialised",
-                           similarity=fa.rank_similarity(relevance, np.abs(random_attr[row]).sum(axis=1))))
+        curves.append(fa.curves_for(predict, data.z[i], data.z[data.twins[i]], np.arange(data.z.shape[1]), attr[row], rng,
+                                    n_random).assign(seed=seed, item=int(i), speaker=speaker, emotion=emotion))
     return Benchmark("DeepLIFT (denoising autoencoder)", "das2022", "family", "which feature group?",
-                     pd.DataFrame(scores), pd.concat(curves, ignore_index=True), pd.DataFrame(sanity),
-                     float(np.mean(predicted == labels[explain])), 1 / len(classes),
-                     "relevance = |attribution| summed over both latent dims; curves order features by the "
-                     "attribution signed towards the class's SVC direction")
+                     pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.concat(curves, ignore_index=True), pd.DataFrame(sanity),
+                     prediction_rows(seed, explain, data.meta.speaker.iloc[explain], predicted == labels[explain]),
+                     1 / len(classes), "abs", "graded relevance = |attribution| summed over both latent dims (ρ: the feature × latent "
+                     "attributions); null: the "
+                     "re-initialised autoencoder", maps)
 
 
 # ------------------------------------------------------------------ corpora with planted regions
@@ -290,24 +452,62 @@ def spectrogram_units(cue_type: str, shape, n_valid: int, n_units: int) -> np.nd
     return units
 
 
-def grade_maps(benchmark_rows, maps, random_maps, meta, targets, regions, valid, units, inputs, baseline, predict,
-               rng, n_random: int, test: str):
-    """Scores, curves and the randomisation similarity for a stack of 2-D maps (shared by the map methods)."""
-    scores, curves, sanity = benchmark_rows
-    for row, i in enumerate(targets):
-        emotion, region, n_valid = meta.emotion.iloc[i], regions[row], valid[row]
+@dataclass
+class MapRun:
+    """What grading a stack of 2-D maps needs, per explained file (shared by the map methods)."""
+
+    seed: int
+    meta: pd.DataFrame
+    targets: np.ndarray  # explained rows
+    regions: list  # (bins, n_valid) planted masks
+    valid: list  # valid frames per file
+    units: list  # unit id of every cell (input's shape)
+    inputs: np.ndarray  # the model inputs of the targets
+    baselines: list  # the neutral twin's input: the "removed" state of the curves
+    predictors: list  # batch → score of the file's class
+    n_random: int = 3
+
+
+def grade_maps(run: MapRun, maps, random_maps, cascades: dict | None = None):
+    """Scores of trained and randomised maps, curves in the trained map's order, and the
+    randomisation similarities (full and cascading) for one explainer on one seed."""
+    rng = np.random.default_rng(run.seed)
+    scores, curves, sanity, kept = [], [], [], {}
+    for row, i in enumerate(run.targets):
+        emotion, speaker, region, n_valid = run.meta.emotion.iloc[i], run.meta.speaker.iloc[i], run.regions[row], run.valid[row]
         if not region.any() or region.all():  # the planted cue fell outside what the model saw
             continue
-        relevance = np.asarray(maps[row], dtype=np.float64)
-        scores += score_rows(int(i), emotion, relevance[:, :n_valid], region)
-        shaped = relevance.reshape(np.shape(units[row]))
-        curves.append(fa.curves_for(predict[row], inputs[row], baseline[row], units[row], shaped, rng, n_random).assign(item=int(i)))
-        sanity.append(dict(item=int(i), test=test, similarity=fa.rank_similarity(
-            relevance[:, :n_valid], np.asarray(random_maps[row], dtype=np.float64)[:, :n_valid])))
+        crop = lambda m: np.asarray(m, dtype=np.float64).reshape(np.shape(run.units[row])[:2])[:, :n_valid]
+        ranker = unit_ranker(np.reshape(run.units[row], crop(maps[row]).shape[:1] + (-1,))[:, :n_valid], region)
+        trained, randomised = crop(maps[row]), crop(random_maps[row])
+        scores += item_rows(run.seed, int(i), speaker, emotion, {TRAINED: trained, RANDOMISED: randomised}, region, ranker)
+        shaped = np.asarray(maps[row], dtype=np.float64).reshape(np.shape(run.units[row]))
+        curves.append(fa.curves_for(run.predictors[row], run.inputs[row], run.baselines[row], run.units[row], shaped, rng,
+                                    run.n_random).assign(seed=run.seed, item=int(i), speaker=speaker, emotion=emotion))
+        sanity.append(dict(seed=run.seed, item=int(i), speaker=speaker, test=fa.RANDOMISED_TEST,
+                           **fa.similarities(trained, randomised)))
+        sanity += [dict(seed=run.seed, item=int(i), speaker=speaker, test=f"cascade: {name}",
+                        **fa.similarities(trained, crop(stack[row]))) for name, stack in (cascades or {}).items()]
+        kept[(run.seed, int(i))] = trained
+    return (pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
+            pd.DataFrame(sanity), kept)
 
 
-def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, split: str = "random", filters=(8, 16, 32), epochs: int = 40,
-                patience: int = 10, n_units: int = 12, n_random: int = 3, hop_length: int = 512, max_items: int = 0) -> Benchmark:
+def _keras_cascade(model, untrained, k: int):
+    """A copy of a Keras model whose top k weight layers carry `untrained`'s weights."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    layers = [layer for layer in copy.layers if layer.get_weights()][::-1]
+    for layer in layers[:k]:
+        layer.set_weights(untrained.get_layer(layer.name).get_weights())
+    return copy
+
+
+def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, filters=(8, 16, 32), epochs: int = 40,
+                patience: int = 10, n_units: int = 12, n_random: int = 3, hop_length: int = 512, max_items: int = 0,
+                cascade: bool = False) -> Benchmark:
     """Smietanka & Maka 2023: Grad-CAM of SimpleNet's last conv layer on CQT-96 (Keras),
     upscaled to the input; graded on correctly classified emotional files of held-out speakers."""
     from . import gradcam, simplenet
@@ -317,7 +517,7 @@ def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, split: str = "
     classes = sorted(meta.emotion.unique())
     y = meta.emotion.map(classes.index).to_numpy()
     inputs = sd.build_inputs(meta.path, hop_length=hop_length)
-    train, explain = split_rows(meta, split, seed)
+    train, explain = speaker_halves(meta.speaker)
     fit, val = (train[p] for p in train_val_split(y[train], seed))
     mean, std = sd.normaliser(inputs.log_db, inputs.n_valid, fit)
     x = sd.network_input(inputs.log_db, mean, std)
@@ -327,31 +527,33 @@ def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, split: str = "
     predicted = simplenet.predict(model, x[explain]).argmax(axis=1)
     targets = explain[(predicted == y[explain]) & (meta.emotion.to_numpy()[explain] != "neutral")]
     targets = balanced_subset(targets, meta.emotion.to_numpy()[targets], max_items)
-    maps = gradcam.upscale(gradcam.grad_cam(model, x[targets], y[targets]), x.shape[1:3])
+    cam = lambda m: gradcam.upscale(gradcam.grad_cam(m, x[targets], y[targets]), x.shape[1:3])
     simplenet.seed_tf(seed + 1000)
     untrained = simplenet.build_simplenet(len(classes), x.shape[1:], filters)
-    random_maps = gradcam.upscale(gradcam.grad_cam(untrained, x[targets], y[targets]), x.shape[1:3])
+    weighted = [layer.name for layer in model.layers if layer.get_weights()][::-1]
+    cascades = {f"top {k} of {len(weighted)} layers ({', '.join(weighted[:k])})": cam(_keras_cascade(model, untrained, k))
+                for k in range(1, len(weighted))} if cascade and len(targets) else {}
     times, freqs = np.arange(x.shape[2]) * hop_length / sd.CQT_SR, cqt_frequencies()
     valid = [int(inputs.n_valid[i]) for i in targets]
-    regions = [planted_region(cue_type, meta.iloc[i], times, freqs, v) for i, v in zip(targets, valid)]
-    units = [spectrogram_units(cue_type, x.shape[1:3], v, n_units)[..., None] for v in valid]
-    floor = (sd.LOG_FLOOR_DB - mean) / std
-    predictors = [lambda b, c=int(y[i]): simplenet.predict(model, np.asarray(b, dtype=np.float32))[:, c] for i in targets]
-    out = ([], [], [])
-    grade_maps(out, maps, random_maps, meta, targets, regions, valid, units, x[targets], [floor] * len(targets),
-               predictors, np.random.default_rng(seed), n_random, "weights re-initialised")
+    twins = twin_positions(meta)
+    run = MapRun(seed, meta, targets, [planted_region(cue_type, meta.iloc[i], times, freqs, v) for i, v in zip(targets, valid)],
+                 valid, [spectrogram_units(cue_type, x.shape[1:3], v, n_units)[..., None] for v in valid], x[targets],
+                 [x[twins[i]] for i in targets],
+                 [lambda b, c=int(y[i]): simplenet.predict(model, np.asarray(b, dtype=np.float32))[:, c] for i in targets], n_random)
+    scores, curves, sanity, maps = grade_maps(run, cam(model), cam(untrained), cascades)
     return Benchmark("Grad-CAM (SimpleNet, CQT-96)", "smietanka2023", cue_type, "where in time and frequency?",
-                     pd.DataFrame(out[0], columns=SCORE_COLUMNS), pd.concat(out[1], ignore_index=True) if out[1] else pd.DataFrame(),
-                     pd.DataFrame(out[2]), float(np.mean(predicted == y[explain])), 1 / len(classes),
-                     f"filters {tuple(filters)}; curves perturb {n_units} {'time spans' if cue_type == 'time' else 'bin groups'} to the padding floor")
+                     scores, curves, sanity, prediction_rows(seed, explain, meta.speaker.iloc[explain], predicted == y[explain]),
+                     1 / len(classes), "signed", f"filters {tuple(filters)}; curves replace {n_units} "
+                     f"{'time spans' if cue_type == 'time' else 'bin groups'} by the neutral twin's", maps)
 
 
-def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, split: str = "random", epochs: int = 40, patience: int = 15,
-                lr: float = 1e-3, n_mels: int = 32,
-                n_units: int = 12, n_random: int = 3, clip_s: float = 2.0, max_items: int = 0) -> list[Benchmark]:
+def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, epochs: int = 40, patience: int = 15,
+                lr: float = 1e-3, n_mels: int = 32, n_units: int = 12, n_random: int = 3, clip_s: float = 2.0,
+                max_items: int = 0, cascade: bool = False) -> list[Benchmark]:
     """Nasr 2025: occlusion (captum) and CRP (zennit-crp) of a small ResNet on log-Mel; one
     trained model, both explainers, graded like Grad-CAM. Occlusion patches follow the cue
     type: 10-frame spans × all bins for time, n_mels/8-bin bands × all frames for band."""
+    import librosa
     import torch
     from scipy.special import softmax
 
@@ -363,7 +565,7 @@ def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, split: str = "
     y = meta.emotion.map(classes.index).to_numpy()
     clips = [saliency.preprocess(load_audio(p, sr=16000), clip_s=clip_s, n_mels=n_mels) for p in meta.path]
     x = np.stack([c.spectrogram for c in clips])
-    train, explain = split_rows(meta, split, seed)
+    train, explain = speaker_halves(meta.speaker)
     fit, val = (train[p] for p in train_val_split(y[train], seed))
     model = resnet.train(x[fit], y[fit], x[val], y[val], len(classes), epochs=epochs, patience=patience, lr=lr, seed=seed).model
     predicted = resnet.predict(model, x[explain]).argmax(axis=1)
@@ -373,66 +575,88 @@ def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, split: str = "
     untrained = resnet.SmallResNet(len(classes)).eval()
     band = max(1, n_mels // 8)
     patch = dict(window=(None, 10), stride=(None, 5)) if cue_type == "time" else dict(window=(band, x.shape[2]), stride=(band, x.shape[2]))
-    import librosa
-
     times = np.arange(x.shape[2]) * saliency.HOP_LENGTH / 16000
     freqs = librosa.mel_frequencies(n_mels + 2, fmin=0.0, fmax=8000.0)[1:-1]
     valid = [clips[i].n_valid_frames for i in targets]
-    regions = [planted_region(cue_type, meta.iloc[i], times, freqs, v, clips[i].offset / 16000) for i, v in zip(targets, valid)]
-    units = [spectrogram_units(cue_type, x.shape[1:], v, n_units) for v in valid]
-    baselines = [x[i].min() for i in targets]
-    predictors = [lambda b, c=int(y[i]): softmax(resnet.predict(model, np.asarray(b)), axis=1)[:, c] for i in targets]
+    twins = twin_positions(meta)
+    run = MapRun(seed, meta, targets,
+                 [planted_region(cue_type, meta.iloc[i], times, freqs, v, clips[i].offset / 16000) for i, v in zip(targets, valid)],
+                 valid, [spectrogram_units(cue_type, x.shape[1:], v, n_units) for v in valid], x[targets],
+                 [x[twins[i]] for i in targets],
+                 [lambda b, c=int(y[i]): softmax(resnet.predict(model, np.asarray(b)), axis=1)[:, c] for i in targets], n_random)
+    n_layers = sum(isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)) for m in model.modules())
+    steps = [1, 3, 6] if cascade else []  # fc; + layer2's convs; + layer1's: from the top
     results = []
     for name, explain_with in (("occlusion", lambda m: saliency.occlusion_maps(m, x[targets], y[targets], **patch)),
                                ("CRP", lambda m: saliency.crp_maps(m, x[targets], y[targets])[0])):
         maps, random_maps = (explain_with(m) if len(targets) else np.zeros((0,) + x.shape[1:]) for m in (model, untrained))
-        out = ([], [], [])
-        grade_maps(out, maps, random_maps, meta, targets, regions, valid, units, x[targets], baselines, predictors,
-                   np.random.default_rng(seed), n_random, "weights re-initialised")
+        cascades = {f"top {k} of {n_layers} layers": explain_with(_reinitialise_top(model, untrained, k).eval())
+                    for k in steps if k < n_layers} if len(targets) else {}
+        scores, curves, sanity, kept = grade_maps(run, maps, random_maps, cascades)
         results.append(Benchmark(f"{name} (ResNet, log-Mel)", "nasr2025", cue_type,
                                  "which time windows?" if cue_type == "time" else "which frequency band?",
-                                 pd.DataFrame(out[0], columns=SCORE_COLUMNS), pd.concat(out[1], ignore_index=True) if out[1] else pd.DataFrame(),
-                                 pd.DataFrame(out[2]), float(np.mean(predicted == y[explain])), 1 / len(classes),
-                                 f"{n_mels} Mel bands, {clip_s} s clips; occlusion patch {patch['window']}"))
+                                 scores, curves, sanity,
+                                 prediction_rows(seed, explain, meta.speaker.iloc[explain], predicted == y[explain]),
+                                 1 / len(classes), "signed", f"{n_mels} Mel bands, {clip_s} s clips; occlusion patch "
+                                 f"{patch['window']}; curves replace units by the neutral twin's", kept))
     return results
 
 
 def emolime_bands(meta: pd.DataFrame, seed: int = 0, n_perturbations: int = 32, feature_set: str = "eGeMAPSv02",
-                  bands: str = "mel", max_seconds: float = 1.5, n_random: int = 3, max_items: int = 0) -> Benchmark:
+                  bands: str = "mel", max_seconds: float = 1.5, n_random: int = 3, max_items: int = 0,
+                  cache: dict | None = None) -> Benchmark:
     """Hjulér 2025 EmoLIME: LIME over 8 spectral components of the audio, an SVC on openSMILE
-    functionals. Question: which band? The curves switch whole components off (STFT masking)."""
+    functionals. Question: which band? The curves replace whole components by the neutral
+    twin's (the STFT masking is linear, so the mix is the sum of the two masked signals).
+    `cache` (shared over seeds) keeps the functionals of every (file, mask) already extracted."""
     from . import emolime
     from . import emolime_models as em
 
+    cache = {} if cache is None else cache
     classes = sorted(meta.emotion.unique())
     labels = meta.emotion.to_numpy()
     signals = em.load_signals(meta.path, max_seconds=max_seconds)
+    twins = twin_positions(meta)
     X = em.functionals(signals, feature_set=feature_set)
     train, explain = speaker_halves(meta.speaker)
-    model = em.make_svc(seed).fit(X[train], labels[train])
-    permuted = em.make_svc(seed).fit(X[train], np.random.default_rng(seed).permutation(labels[train]))
+    fit = seeded_fit_rows(train, labels, seed)
+    model = em.make_svc(seed).fit(X[fit], labels[fit])
+    permuted = em.make_svc(seed).fit(X[fit], np.random.default_rng(seed).permutation(labels[fit]))
     predicted = model.predict(X[explain])
     targets = explain[(predicted == labels[explain]) & (labels[explain] != "neutral")]
     targets = balanced_subset(targets, labels[targets], max_items)
     edges = emolime.band_edges(bands)
     masks = emolime.lime_masks(n_perturbations)
+
+    def features_of(i, batch):
+        batch = np.asarray(batch).astype(int)
+        missing = [m for m in {m.tobytes(): m for m in batch}.values() if (int(i), m.tobytes()) not in cache]
+        if missing:
+            audio = emolime.perturbations(signals[i], missing, bands=bands) \
+                + emolime.perturbations(signals[twins[i]], 1 - np.asarray(missing), bands=bands)
+            for m, row in zip(missing, em.functionals(list(audio), feature_set=feature_set)):
+                cache[(int(i), m.tobytes())] = row
+        return np.stack([cache[(int(i), m.tobytes())] for m in batch])
+
     rng = np.random.default_rng(seed)
-    scores, curves, sanity = [], [], []
+    scores, curves, sanity, maps = [], [], [], {}
     for i in targets:
         column = classes.index(labels[i])
-        proba = lambda signals_, m=model: m.predict_proba(em.functionals(list(signals_), feature_set=feature_set))[:, column]
-        audio = emolime.perturbations(signals[i], masks, bands=bands)
-        features_ = em.functionals(list(audio), feature_set=feature_set)
+        features_ = features_of(i, masks)
         weights = emolime.explain_scores(masks, model.predict_proba(features_)[:, column]).weights
         control = emolime.explain_scores(masks, permuted.predict_proba(features_)[:, column]).weights
         truth = emolime.component_of_band(meta.cue_lo_hz.iloc[i], meta.cue_hi_hz.iloc[i], edges)
         region = np.arange(len(weights)) == truth
-        scores += score_rows(int(i), labels[i], weights, region)
-        scores.append(rank_row(int(i), labels[i], weights, truth))
-        predict = lambda batch, s=signals[i], p=proba: p(emolime.perturbations(s, np.asarray(batch).astype(int), bands=bands))
-        curves.append(fa.curves_for(predict, np.ones(len(weights)), 0.0, np.arange(len(weights)), weights, rng, n_random).assign(item=int(i)))
-        sanity.append(dict(item=int(i), test="labels permuted (model retrained)", similarity=fa.rank_similarity(weights, control)))
+        ranker = lambda w, t=truth: (w, t)
+        scores += item_rows(seed, int(i), meta.speaker.iloc[i], labels[i], {TRAINED: weights, RANDOMISED: control}, region, ranker)
+        predict = lambda batch, i=i, c=column: model.predict_proba(features_of(i, batch))[:, c]
+        curves.append(fa.curves_for(predict, np.ones(len(weights)), 0.0, np.arange(len(weights)), weights, rng, n_random)
+                      .assign(seed=seed, item=int(i), speaker=meta.speaker.iloc[i], emotion=labels[i]))
+        sanity.append(dict(seed=seed, item=int(i), speaker=meta.speaker.iloc[i], test=fa.RANDOMISED_TEST,
+                           **fa.similarities(weights, control)))
+        maps[(seed, int(i))] = weights
     return Benchmark(f"EmoLIME ({feature_set} SVC, {bands} bands)", "hjuler2025", "band", "which spectral band?",
                      pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
-                     pd.DataFrame(sanity), float(np.mean(predicted == labels[explain])), 1 / len(classes),
-                     f"{n_perturbations} perturbations per utterance; first {max_seconds} s of each file")
+                     pd.DataFrame(sanity), prediction_rows(seed, explain, meta.speaker.iloc[explain], predicted == labels[explain]),
+                     1 / len(classes), "signed", f"{n_perturbations} perturbations per utterance; first {max_seconds} s of "
+                     "each file; null: the SVC retrained on permuted labels", maps)

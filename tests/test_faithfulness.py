@@ -125,23 +125,6 @@ def test_curve_predict_must_return_one_score_per_input():
         fa.curves_for(lambda b: np.zeros((len(b), 2)), np.ones(3), 0.0, np.arange(3), np.ones(3), np.random.default_rng(0))
 
 
-def test_rank_similarity_and_verdict():
-    a = np.arange(10.0)
-    assert fa.rank_similarity(a, a ** 2) == pytest.approx(1.0)
-    assert fa.rank_similarity(a, -a) == pytest.approx(-1.0)
-    assert np.isnan(fa.rank_similarity(a, np.ones(10)))
-    assert fa.sanity_verdict(0.9) == "fails (barely changes)"
-    assert fa.sanity_verdict(0.1) == "passes (changes)"
-    assert fa.sanity_verdict(float("nan")) == "n/a"
-
-
-def test_summarise_gives_mean_ci_and_count():
-    values = pd.DataFrame({"method": ["a"] * 4 + ["b"] * 2, "v": [1.0, 1.0, 1.0, 1.0, 0.0, np.nan]})
-    table = fa.summarise(values, "v", ["method"]).set_index("method")
-    assert table.loc["a", ["mean", "ci_low", "ci_high"]].tolist() == [1.0, 1.0, 1.0]
-    assert table.loc["b", "n"] == 1 and table.loc["b", "mean"] == 0.0
-
-
 # ------------------------------------------------------------------ helpers of the method runs
 
 from helpers import faithfulness_methods as fm  # noqa: E402
@@ -175,32 +158,174 @@ def test_spectrogram_units_cover_valid_frames_only():
     assert bands[:, 0].tolist() == [0, 0, 1, 1] and (bands[:, 5] == -1).all()
 
 
-def test_splits_are_disjoint_and_speaker_split_holds_speakers_out():
-    meta = pd.DataFrame({"speaker": np.repeat(list("abcd"), 6), "emotion": np.tile(["x", "y", "z"], 8)})
-    train, explain = fm.split_rows(meta, "speaker")
-    assert set(meta.speaker[train]) == {"a", "b"} and set(meta.speaker[explain]) == {"c", "d"}
-    train, explain = fm.split_rows(meta, "random", seed=1)
-    assert not set(train) & set(explain) and len(train) + len(explain) == 24
-    counts = meta.emotion[explain].value_counts()
-    assert len(explain) == 8 and set(counts.index) == {"x", "y", "z"} and counts.max() - counts.min() <= 1  # stratified
-    with pytest.raises(InvalidParameterError, match="split"):
-        fm.split_rows(meta, "by-take")
-
-
 def test_family_scores_use_the_mean_so_big_families_do_not_win_by_size():
     categories = np.array(["A"] * 6 + ["B"])
     importance = np.array([1.0] * 6 + [3.0])
     assert fm.family_scores(importance, categories, ("A", "B")).tolist() == [1.0, 3.0]
 
 
-def test_verdict_table_reads_the_three_tables():
-    b = fm.Benchmark("m", "p", "time", "q", pd.DataFrame(
-        [dict(item=i, emotion="anger", metric="pointing game", value=1.0, chance=0.2) for i in range(8)]
-        + [dict(item=i, emotion="anger", metric="normalised mass", value=0.5, chance=0.0) for i in range(8)]),
-        sanity=pd.DataFrame([dict(item=i, test="w", similarity=0.9) for i in range(8)]), accuracy=0.9, chance_accuracy=0.5)
-    scores = fa.score_table([b])
-    assert scores.set_index("metric").loc["pointing game", "above_chance"] == "yes"
-    models = pd.DataFrame([dict(method="m", cue_type="time", held_out_accuracy=0.9, chance=0.5)])
-    verdict = fa.verdict_table(scores, fa.area_table([b]), fa.sanity_table([b]), models).iloc[0]
-    assert (verdict.model_learned, verdict.located, verdict.faithful, verdict.sane) == ("yes", "yes", "n/a", "no")
-    assert verdict.normalised_mass == "0.50"
+
+
+# ------------------------------------------------------------------ issue 31: nulls, seeds, regions, verdicts
+
+def test_normalise_curves_per_class():
+    rows = []
+    for emotion, (top, bottom) in {"a": (1.0, 0.0), "b": (10.0, 6.0)}.items():
+        for kind in fa.KINDS:
+            curve = np.linspace(top, bottom, 3) if kind == "deletion" else np.linspace(bottom, top, 3)
+            rows.append(pd.DataFrame(dict(kind=kind, order="explanation", draw="explanation", step=np.arange(3),
+                                          fraction=np.linspace(0, 1, 3), score=curve, item=0, emotion=emotion)))
+    curves = fa.normalise_curves(pd.concat(rows, ignore_index=True))
+    deletion = curves[curves.kind == "deletion"]
+    assert deletion.groupby("emotion").normalised.apply(list).tolist() == [[1.0, 0.5, 0.0]] * 2  # one scale per class
+
+
+def test_hierarchical_bootstrap_resamples_seeds_then_speakers_then_files():
+    frame = pd.DataFrame(dict(seed=[1, 1, 1, 1, 2, 2, 2, 2], speaker=list("aabbaabb"), item=range(8),
+                              value=[0.0, 2.0, 4.0, 6.0, 1.0, 1.0, 1.0, 1.0]))
+    estimate, low, high = fa.hierarchical_bootstrap(frame, "value", n_boot=500)
+    assert estimate == pytest.approx((3.0 + 1.0) / 2)  # mean over seeds of means over speakers of means over files
+    assert low < estimate < high
+    same = frame.assign(value=1.0)
+    assert fa.hierarchical_bootstrap(same, "value") == (1.0, 1.0, 1.0)
+    # a seed that disagrees with the others widens the interval more than the same spread over files would
+    seeds = pd.DataFrame(dict(seed=np.repeat([1, 2, 3], 4), speaker="a", item=range(12), value=np.repeat([0.0, 0.0, 3.0], 4)))
+    files = seeds.assign(seed=1, value=np.tile([0.0, 0.0, 3.0, 0.0], 3))
+    width = lambda f: np.subtract(*fa.hierarchical_bootstrap(f, "value")[2:0:-1])
+    assert width(seeds) > width(files)
+    assert all(np.isnan(fa.hierarchical_bootstrap(frame.assign(value=np.nan), "value")))
+
+
+def test_three_way_verdict():
+    assert fa.three_way(0.2, 0.4, 0.05) == "yes"
+    assert fa.three_way(-0.3, 0.01, 0.05) == "no"
+    assert fa.three_way(0.0, 0.3, 0.05) == "undecided"
+    assert fa.three_way(float("nan"), 0.3, 0.05) == "undecided"
+    assert fa.learned_threshold(0.5) == pytest.approx(0.55) and fa.learned_threshold(0.2) == pytest.approx(0.28)
+
+
+def toy_benchmark(trained, randomised, accuracy_correct=1.0, rho_random=0.1, rho_seeds=0.9, cue_type="band", n=8, noise=0.01):
+    """A Benchmark over 2 seeds × 2 speakers × n files with the given per-file primary scores and ρ."""
+    metric = fa.PRIMARY[cue_type]
+    rows, sanity, predictions = [], [], []
+    rng = np.random.default_rng(0)
+    for seed in (1, 2):
+        for item in range(n):
+            speaker = "ab"[item % 2]
+            for model, value in (("trained", trained), ("randomised", randomised)):
+                rows.append(dict(seed=seed, item=item, speaker=speaker, emotion="anger", model=model, metric=metric,
+                                 value=value + noise * rng.standard_normal(), chance=0.0))
+            for test, rho in ((fa.RANDOMISED_TEST, rho_random), (fa.BETWEEN_SEEDS_TEST, rho_seeds)):
+                sanity.append(dict(seed=seed, item=item, speaker=speaker, test=test, rho_signed=rho, rho_abs=rho))
+            predictions.append(dict(seed=seed, item=item, speaker=speaker, correct=accuracy_correct))
+    return fm.Benchmark("m", "p", cue_type, "q", pd.DataFrame(rows), sanity=pd.DataFrame(sanity),
+                        predictions=pd.DataFrame(predictions), chance_accuracy=1 / 3)
+
+
+def test_located_uses_the_randomised_model_as_null():
+    high_null = fa.verdict_row(toy_benchmark(trained=0.40, randomised=0.40))
+    assert high_null["located"] == "no"  # a score far above the theoretical chance (0) is not enough
+    assert high_null["null"].startswith("0.40")
+    assert fa.verdict_row(toy_benchmark(trained=0.40, randomised=0.0))["located"] == "yes"
+    assert fa.verdict_row(toy_benchmark(trained=0.45, randomised=0.40, noise=0.05))["located"] == "undecided"  # within δ = 0.05
+
+
+def test_sanity_is_judged_against_the_between_seeds_reference_and_unlearned_rows_are_na():
+    assert fa.verdict_row(toy_benchmark(0.4, 0.0, rho_random=0.5, rho_seeds=0.9))["sane"] == "yes"
+    assert fa.verdict_row(toy_benchmark(0.4, 0.0, rho_random=0.5, rho_seeds=0.5))["sane"] == "no"
+    unlearned = fa.verdict_row(toy_benchmark(0.4, 0.0, accuracy_correct=0.0))
+    assert unlearned["model_learned"] == "no" and (unlearned["located"], unlearned["sane"]) == ("n/a", "n/a")
+    row = fa.verdict_row(toy_benchmark(0.4, 0.0))
+    assert row["seeds"] == 2 and row["primary_metric"] == "normalised mass" and row["faithful"] == "n/a"
+    assert fa.verdict_row(toy_benchmark(0.9, 0.5, cue_type="family"))["primary_metric"] == "rank score"
+
+
+def test_signed_and_absolute_rho_of_a_toy_linear_model():
+    """Linear SHAP w·(x − μ): with random weights the signed map is unrelated to the trained one,
+    but the magnitudes still correlate through |x − μ| (ρ ≈ 0.5), about where the old fixed
+    threshold of 0.5 sat; two seeds of the trained model (weights differing by noise) agree more."""
+    rng = np.random.default_rng(3)
+    signed, absolute, seeds_abs = [], [], []
+    w = rng.normal(size=88)
+    for _ in range(200):
+        deviation = rng.normal(size=88) * rng.gamma(1.0, 1.0, size=88)  # features deviate by different amounts
+        trained, random_w = w * deviation, rng.normal(size=88) * deviation
+        other_seed = (w + 0.3 * rng.normal(size=88)) * deviation
+        rho = fa.similarities(trained, random_w)
+        signed.append(rho["rho_signed"])
+        absolute.append(rho["rho_abs"])
+        seeds_abs.append(fa.similarities(trained, other_seed)["rho_abs"])
+    assert abs(np.mean(signed)) < 0.05
+    assert 0.3 < np.mean(absolute) < 0.7
+    assert np.mean(seeds_abs) > np.mean(absolute) + 0.2
+
+
+def test_between_seed_rows_pair_consecutive_seeds_on_shared_files():
+    maps = {(1, 0): np.arange(5.0), (2, 0): np.arange(5.0) ** 2, (1, 1): np.arange(5.0), (2, 2): np.ones(5)}
+    rows = fm.between_seed_rows(maps, {0: "a", 1: "b"})
+    assert [(r["seed"], r["item"], r["speaker"]) for r in rows] == [(1, 0, "a")]
+    assert rows[0]["rho_signed"] == pytest.approx(1.0) and rows[0]["test"] == fa.BETWEEN_SEEDS_TEST
+    three = {(s, 0): np.arange(5.0) * s for s in (1, 2, 3)}
+    assert [r["seed"] for r in fm.between_seed_rows(three, {})] == [1, 2, 3]  # 1-2, 2-3, 3-1
+
+
+def twin_meta():
+    return pd.DataFrame(dict(speaker=["s1"] * 4 + ["s2"] * 4, take=[1, 1, 2, 2] * 2,
+                             emotion=["neutral", "anger", "neutral", "anger"] * 2))
+
+
+def test_twin_positions_and_family_region_holds_the_largest_shifts():
+    meta = twin_meta()
+    twins = fm.twin_positions(meta)
+    assert twins.tolist() == [0, 0, 2, 2, 4, 4, 6, 6]
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(8, 6))
+    z[1::2] = z[0::2] + np.array([3.0, 0.0, 0.0, 1.5, 0.0, 0.0]) + 0.01 * rng.normal(size=(4, 6))  # planted: 0; leak: 3
+    shift = fm.twin_shift(z, meta, twins)
+    assert np.isnan(shift[0]).all() and not np.isnan(shift[1]).any()
+    for row in (1, 3, 5, 7):
+        region = fm.shift_region(shift[row])
+        assert region[0] and region[3] and not region[[1, 2, 4, 5]].any()  # the leak is in, the quiet features out
+        assert np.abs(shift[row][region]).min() > np.abs(shift[row][~region]).max()
+
+
+def test_keras_free_cascade_reinitialises_from_the_top():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    trained = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    untrained = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    one = fm._reinitialise_top(trained, untrained, 1)
+    assert torch.equal(one[2].weight, untrained[2].weight) and torch.equal(one[0].weight, trained[0].weight)
+    assert not torch.equal(trained[2].weight, untrained[2].weight)  # the original is left alone
+
+
+def test_summary_sentences_follow_the_table():
+    verdicts = pd.DataFrame([
+        dict(method="A", cue_type="band", seeds=3, model_learned="yes", located="yes", faithful="no", sane="undecided"),
+        dict(method="B", cue_type="time", seeds=3, model_learned="no", located="n/a", faithful="n/a", sane="n/a"),
+        dict(method="C", cue_type="band", seeds=3, model_learned="yes", located="yes", faithful="yes", sane="yes")])
+    text = fa.summary_sentences(verdicts)
+    assert "3 training seeds" in text
+    assert "B [time] did not demonstrably learn" in text
+    assert "A [band] and C [band]: find the planted cue" in text
+    assert "A [band]: do not pass deletion" in text
+    flipped = fa.summary_sentences(verdicts.assign(located=["no", "n/a", "no"]))
+    assert flipped != text and "A [band] and C [band]: do not find" in flipped
+
+
+def test_readme_markers_are_replaced_and_read_back():
+    text = f"intro\n{fa.SUMMARY_START}\nold\n{fa.SUMMARY_END}\nrest"
+    new = fa.replace_between_markers(text, "new line")
+    assert new == f"intro\n{fa.SUMMARY_START}\nnew line\n{fa.SUMMARY_END}\nrest" and fa.between_markers(new) == "new line"
+    with pytest.raises(InvalidParameterError, match="markers"):
+        fa.replace_between_markers("no markers", "x")
+
+
+def test_readme_summary_equals_the_committed_verdict_table():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    table = pd.read_csv(root / "figures" / "faithfulness" / "table_verdicts.csv")
+    readme = (root / "README.md").read_text()
+    assert fa.between_markers(readme) == fa.summary_sentences(table), \
+        "README summary is stale: run `python -m helpers.faithfulness` after re-executing the notebook"
