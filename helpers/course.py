@@ -595,3 +595,48 @@ def unexpected(found: list[CellOutcome]) -> list[str]:
         elif o.role == "other" and o.error is not None:
             problems.append(f"{where} raised {o.error}: {o.evalue[:200]}")
     return problems
+
+
+# ---------------------------------------------------------------- command line
+COURSE_HELP = "exercises: list them, release student versions, lay out an nbgrader course, grade"
+_PROFILE_HELP = ("parameters injected below each notebook's parameters cell: a profile name "
+                 "(notebooks/params/<paper>.<profile>.yaml) or the path to your own YAML parameter "
+                 "file, whose relative data_dir is read from the file's folder (default: %(default)s)")
+
+
+def add_cli(subparsers):
+    """`course` with one sub-command per action, so that `course release --help` describes
+    release's own arguments. The namespace is what `helpers.__main__._course` reads:
+    `action`, `notebooks`, `out`, `profile`, `no_profile`."""
+    import argparse
+
+    course = subparsers.add_parser("course", help=COURSE_HELP, description=f"Coursework: {COURSE_HELP}. "
+                                   "See README.md, 'Teaching with this repository'.")
+    actions = course.add_subparsers(dest="action", required=True, metavar="ACTION")
+    papers = dict(nargs="*", metavar="PAPER", help="default: every notebook with exercises")
+
+    def action(name, help, description):
+        parser = actions.add_parser(name, help=help, description=description,
+                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        parser.set_defaults(out=None, profile=None, no_profile=False)
+        return parser
+
+    action("list", "exercises per notebook: titles, grade_ids, points",
+           "Print each notebook's exercises with their grade_ids and points.").add_argument("notebooks", **papers)
+    for name, what, out in (
+            ("release", "student versions: solutions stubbed, answers blanked, outputs cleared, checks locked",
+             "folder for the student notebooks <out>/<paper>.ipynb (required)"),
+            ("source", "an nbgrader course directory: source/<paper>/<paper>.ipynb and nbgrader_config.py",
+             "the nbgrader course directory (required)")):
+        parser = action(name, what, f"Write {what}. Built from the jupytext sources with nbgrader's own "
+                                    "preprocessors; refused if a notebook's exercise markup is broken.")
+        parser.add_argument("notebooks", **papers)
+        parser.add_argument("--out", type=Path, metavar="DIR", help=out)
+        parser.add_argument("--profile", default=RELEASE_PROFILE, metavar="NAME|FILE.yaml", help=_PROFILE_HELP)
+        parser.add_argument("--no-profile", action="store_true", help="inject nothing: the notebooks' own defaults")
+    action("grade", "grade submitted notebooks by their check cells (no nbgrader needed)",
+           "Run each submitted notebook top to bottom with its check cells restored from the instructor "
+           "version, and print one line per check (points, error) and a total. Written answers are "
+           "left to a reader.").add_argument("notebooks", nargs="*", metavar="SUBMISSION.ipynb",
+                                             help="the submitted notebooks")
+    return course

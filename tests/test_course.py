@@ -483,3 +483,36 @@ def test_release_takes_a_path_to_the_users_own_parameter_file(tmp_path):
     student = nbformat.read(tmp_path / "out" / "quickstart.ipynb", as_version=4)
     [injected] = [c for c in student.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected.source.splitlines() == ["# Parameters from class.yaml", "max_speakers = 6", "seed = 3"]
+
+
+def course_cli():
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers")
+    course.add_cli(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+@pytest.mark.parametrize("action,expected", [
+    ("release", ["usage: python -m helpers course release", "--out DIR", "--profile NAME|FILE.yaml",
+                 "path to your own YAML parameter file", "--no-profile", "(default: tutorial)"]),
+    ("grade", ["usage: python -m helpers course grade", "SUBMISSION.ipynb", "restored from the instructor"]),
+    ("list", ["usage: python -m helpers course list", "grade_ids and points"]),
+])
+def test_each_course_action_has_its_own_help(action, expected, capsys):
+    with pytest.raises(SystemExit) as done:
+        course_cli().parse_args(["course", action, "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert done.value.code == 0
+    assert [e for e in expected if e not in shown] == []
+    others = {"release": "--out", "grade": "--out", "list": "--profile"}
+    assert action == "release" or others[action] not in shown
+
+
+def test_the_course_cli_gives_the_namespace_main_reads():
+    args = course_cli().parse_args(["course", "release", "quickstart", "--out", "student", "--profile", "mine.yaml"])
+    assert (args.action, args.notebooks, args.out, args.profile, args.no_profile) == (
+        "release", ["quickstart"], Path("student"), "mine.yaml", False)
+    args = course_cli().parse_args(["course", "grade", "a.ipynb", "b.ipynb"])
+    assert (args.action, args.notebooks, args.out, args.profile) == ("grade", ["a.ipynb", "b.ipynb"], None, None)
+    assert course_cli().parse_args(["course", "source", "--no-profile"]).profile == "tutorial"
