@@ -19,8 +19,12 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--profile", help="parameter file notebooks/params/<paper>.<profile>.yaml")
     rep.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("KEY", "VALUE"), help="override one parameter (YAML value)")
-    rep.add_argument("--output-dir", type=Path, help="where executed notebooks go (default: notebooks/)")
-    rep.add_argument("--figures-dir", type=Path, help="where figures go (default: figures/)")
+    rep.add_argument("--output-dir", type=Path,
+                     help="where executed notebooks go (default: notebooks/ for the default regeneration; "
+                          "any run with --profile or -p: $SERXAI_RUNS/<profile>, else the user cache)")
+    rep.add_argument("--figures-dir", type=Path,
+                     help="where figures and tables go (default: figures/ for the default regeneration, "
+                          "else <output-dir>/figures)")
     rep.add_argument("--no-progress", action="store_true")
     rep.add_argument("--check", action="store_true",
                      help="regenerate into a scratch folder and compare every table with the committed "
@@ -155,6 +159,9 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except SerxaiError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # e.g. a folder that cannot be read or written: one line, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 1
 

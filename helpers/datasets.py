@@ -208,15 +208,24 @@ def layout_files(root: Path, layout: str) -> list[Path]:
     return sorted(out)
 
 
+RECOGNISE_SHARE = 0.5  # a folder holds the corpus when at least this share of its files parse
+
+
 def _looks_like(root: Path, manifest: dict) -> bool:
+    """Whether `root` holds the corpus: judged by the share of layout files whose names follow
+    its scheme, so a few misnamed files (reported by `scan_corpus`) do not hide it."""
     files = layout_files(root, manifest["layout"])
     if not files:
         return False
-    try:
-        _parser(manifest["label_parser"])(files[0].relative_to(root))
-    except ValueError:
-        return False
-    return True
+    parse = _parser(manifest["label_parser"])
+    matching = 0
+    for f in files:
+        try:
+            parse(f.relative_to(root))
+            matching += 1
+        except ValueError:
+            pass
+    return matching > 0 and matching >= RECOGNISE_SHARE * len(files)
 
 
 def find_corpus_root(manifest: dict, data_dir=None) -> Path | None:

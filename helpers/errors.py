@@ -43,6 +43,10 @@ class SilentAudioError(AudioError):
     """All samples (near) zero."""
 
 
+class OutOfRangeAudioError(AudioError):
+    """Float samples far beyond full scale (±1): a gain was applied, the levels are meaningless."""
+
+
 class NonFiniteAudioError(AudioError):
     """NaN or infinite samples."""
 

@@ -29,7 +29,7 @@ if "tensorflow" in sys.modules and "opensmile" not in sys.modules:
 import opensmile  # noqa: E402  (loaded now, so a later TensorFlow import is safe)
 
 from .audio import SkipReport, load_audio
-from .cache import FeatureCache, make_key
+from .cache import FeatureCache, make_key, pipeline_version
 from .errors import AudioError, check_choice
 from .progress import progress
 
@@ -60,7 +60,8 @@ def _smile(feature_set: str, level: str):
 
 
 def _version() -> str:
-    return f"opensmile-{opensmile.__version__}"
+    """openSMILE's version and our preprocessing's (helpers.cache.PIPELINES): part of every key."""
+    return f"opensmile-{opensmile.__version__};pipeline={pipeline_version('opensmile')}"
 
 
 def feature_names(feature_set: str = "eGeMAPSv02", level: str = "functionals") -> list[str]:
@@ -93,12 +94,8 @@ def llds_of_signal(signal: np.ndarray, sr: int = SAMPLE_RATE, feature_set: str =
     return frame.reset_index(drop=True).assign(start_s=np.asarray(starts)).astype(np.float64)
 
 
-def _extract_one(path, feature_set: str, level: str, cache: FeatureCache) -> tuple[np.ndarray, list[str]]:
-    key = make_key(path, f"opensmile-{feature_set}-{level}", {"sr": SAMPLE_RATE}, _version())
-    extractor = f"opensmile-{feature_set}-{level}"
-    hit = cache.get(extractor, key)
-    if hit is not None:
-        return hit.values, hit.columns
+def _compute_one(path, feature_set: str, level: str) -> tuple[np.ndarray, list[str]]:
+    """Load, validate and extract one file (no cache)."""
     signal = load_audio(path, sr=SAMPLE_RATE)
     if level == "functionals":
         values, columns = functionals_of_signal(signal, SAMPLE_RATE, feature_set), feature_names(feature_set)
@@ -108,6 +105,23 @@ def _extract_one(path, feature_set: str, level: str, cache: FeatureCache) -> tup
     else:
         frame = llds_of_signal(signal, SAMPLE_RATE, feature_set)
         values, columns = frame.to_numpy(), list(frame.columns)
+    return values, columns
+
+
+def _expected_shape(feature_set: str, level: str) -> tuple:
+    if level == "functionals":
+        return (N_FUNCTIONALS[feature_set],)
+    return (None, len(feature_names(feature_set, "llds")) + 1)  # + start_s
+
+
+def _extract_one(path, feature_set: str, level: str, cache: FeatureCache) -> tuple[np.ndarray, list[str]]:
+    extractor = f"opensmile-{feature_set}-{level}"
+    key = make_key(path, extractor, {"sr": SAMPLE_RATE}, _version())
+    # A hit of the wrong shape or with NaN/inf is corrupt: dropped and recomputed (never vstacked).
+    hit = cache.get(extractor, key, shape=_expected_shape(feature_set, level), finite=level == "functionals")
+    if hit is not None:
+        return hit.values, hit.columns
+    values, columns = _compute_one(path, feature_set, level)
     cache.put(extractor, key, values, columns)
     return values, columns
 
@@ -135,7 +149,8 @@ def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, c
     """Functionals for each file: DataFrame indexed like `files` (a DataFrame with `path`, or paths).
 
     Files that fail (unreadable, silent, too short, NaN features) are dropped from the result
-    and listed in `result.attrs["skipped"]` (a SkipReport); `on_error="raise"` stops instead.
+    and listed in `result.attrs["skipped"]` (a SkipReport), printed (count, first names,
+    reasons) and recorded for `reproduce`'s summary; `on_error="raise"` stops instead.
     Threads run in parallel because openSMILE's C code releases the GIL.
     """
     check_choice("feature_set", feature_set, FEATURE_SETS)
@@ -167,7 +182,9 @@ def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, c
                           index=index[kept], columns=columns)
     result.attrs["skipped"] = report
     if len(report):
-        warnings.warn(str(report), stacklevel=2)
+        report.publish(f"openSMILE {feature_set}")  # printed: notebook outputs show it
+        warnings.warn(f"{len(report)} of {report.total} files left out of the {feature_set} features; "
+                      "see result.attrs['skipped']", stacklevel=2)
     return result
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import tempfile
 import warnings
 import tarfile
 import zipfile
@@ -123,28 +125,60 @@ def _zip_problems(zf: zipfile.ZipFile, dest: Path) -> list[str]:
     return problems
 
 
+def _merge_into(staging: Path, dest: Path) -> None:
+    """Move everything under `staging` into `dest` (folders merged, files replaced)."""
+    for item in sorted(staging.iterdir()):
+        target = dest / item.name
+        if item.is_dir() and not item.is_symlink():
+            if target.is_symlink() or (target.exists() and not target.is_dir()):
+                target.unlink()
+            if target.is_dir():
+                _merge_into(item, target)
+                continue
+        elif target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(item, target)
+
+
+def _extract_into(archive: Path, staging: Path) -> list[str]:
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            problems = _zip_problems(zf, staging)
+            if problems:
+                raise UnsafeArchiveError(f"{archive}: refusing to unpack; " + "; ".join(problems))
+            zf.extractall(staging)
+            return sorted(PurePosixPath(i.filename).as_posix() for i in zf.infolist() if not i.is_dir())
+    if tarfile.is_tarfile(archive):
+        with tarfile.open(archive, "r:*") as tar:
+            problems = _tar_problems(tar, staging)
+            if problems:
+                raise UnsafeArchiveError(f"{archive}: refusing to unpack; " + "; ".join(problems))
+            try:
+                tar.extractall(staging, filter="data")
+            except tarfile.FilterError as exc:  # e.g. a chain of symlinks that leaves the folder
+                raise UnsafeArchiveError(f"{archive}: refusing to unpack; {exc}") from None
+            return sorted(PurePosixPath(m.name).as_posix() for m in tar.getmembers() if m.isfile())
+    raise DatasetError(f"{archive}: not a zip or tar archive")
+
+
 def safe_extract(archive, dest) -> list[str]:
     """Unpack a zip or tar archive into `dest`; return the regular files written (relative,
     POSIX). Every member is checked first: absolute paths, `..`, links leaving `dest` and
-    special files raise UnsafeArchiveError before anything is written."""
+    special files raise UnsafeArchiveError before anything is written; what our check
+    misses and Python's `data` filter catches (e.g. symlink chains) raises it too. The
+    archive is unpacked into a hidden staging folder inside `dest` and moved into place only
+    when complete, so a refused or interrupted extraction leaves nothing behind."""
     archive, dest = Path(archive), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            problems = _zip_problems(zf, dest)
-            if problems:
-                raise UnsafeArchiveError(f"{archive}: refusing to unpack; " + "; ".join(problems))
-            zf.extractall(dest)
-            return sorted(PurePosixPath(i.filename).as_posix() for i in zf.infolist()
-                          if not i.is_dir())
-    if tarfile.is_tarfile(archive):
-        with tarfile.open(archive, "r:*") as tar:
-            problems = _tar_problems(tar, dest)
-            if problems:
-                raise UnsafeArchiveError(f"{archive}: refusing to unpack; " + "; ".join(problems))
-            tar.extractall(dest, filter="data")
-            return sorted(PurePosixPath(m.name).as_posix() for m in tar.getmembers() if m.isfile())
-    raise DatasetError(f"{archive}: not a zip or tar archive")
+    staging = Path(tempfile.mkdtemp(prefix=".extracting-", dir=dest))
+    try:
+        members = _extract_into(archive, staging)
+        _merge_into(staging, dest)
+    except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise DatasetError(f"{archive}: could not unpack into {dest} ({exc})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return members
 
 
 # --------------------------------------------------------------------------------------

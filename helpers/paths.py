@@ -6,6 +6,8 @@ from pathlib import Path
 
 import platformdirs
 
+from .errors import InvalidParameterError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 PARAMS_DIR = NOTEBOOKS_DIR / "params"
@@ -21,7 +23,7 @@ CACHE_ENV_VAR = "SERXAI_CACHE"
 def _outside_repo(path: Path, what: str) -> Path:
     path = path.expanduser().resolve()
     if path == REPO_ROOT or REPO_ROOT in path.parents:
-        raise ValueError(
+        raise InvalidParameterError(  # a ValueError: a bad argument, reported in one line by the CLI
             f"{what} {path} is inside the repository; corpora and caches must live outside it "
             f"(pass another directory or set ${DATA_ENV_VAR} / ${CACHE_ENV_VAR})."
         )

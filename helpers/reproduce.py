@@ -8,7 +8,11 @@ prints one summary and regenerates `figures/INDEX.md`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import re
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,8 +24,9 @@ import yaml
 
 from . import notebooks
 from .errors import InvalidParameterError
+from .audio import SKIP_LOG_ENV_VAR
 from .fileio import atomic_write_text
-from .paths import NOTEBOOKS_DIR
+from .paths import NOTEBOOKS_DIR, REPO_ROOT
 from .plotting import FIGURES_ENV_VAR, figures_root
 
 # Inside executed notebooks: no progress bars (helpers.progress), no TF/absl chatter, no warnings on stderr,
@@ -29,7 +34,9 @@ from .plotting import FIGURES_ENV_VAR, figures_root
 QUIET_ENV = {
     "SERXAI_QUIET": "1",
     "TF_CPP_MIN_LOG_LEVEL": "3",
-    "PYTHONWARNINGS": "ignore",
+    # every warning off, except those that report skipped files ("skipped N file(s) ..."), e.g.
+    # helpers.embeddings'; helpers.audio/features print their report themselves
+    "PYTHONWARNINGS": "ignore,default:skipped ",
     "TOKENIZERS_PARALLELISM": "false",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "JUPYTER_PREFER_ENV_PATH": "1",
@@ -45,6 +52,8 @@ class Result:
     error: str = ""
     executed: Path | None = None
     peak_rss_mb: float = 0.0  # peak resident memory of the kernel and its worker processes
+    skipped: int = 0  # files left out by the batch loaders (features, audio, embeddings)
+    skip_reports: list[str] = field(default_factory=list)
 
 
 def parse_value(text: str):
@@ -52,10 +61,117 @@ def parse_value(text: str):
     return yaml.safe_load(text) if isinstance(text, str) else text
 
 
+CORPUS_PARAMETERS = ("dataset", "transfer", "shift_datasets", "gt_dataset", "ground_truth")
+SEED_LIKE = re.compile(r"(^|_)(seed|random_state)$")
+_ZERO_ALLOWED = re.compile(r"(?<![\d.])0(?![\d.])")  # a comment that mentions the value 0 (e.g. "0: all")
+
+
+def _bad(notebook: str, name: str, why: str) -> InvalidParameterError:
+    return InvalidParameterError(f"invalid parameter {name!r} for notebook {notebook!r}: {why}")
+
+
+def _kind(value) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _type_ok(default, value, help_text: str) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str) or (isinstance(value, list) and "list" in help_text
+                                          and all(isinstance(v, str) for v in value))
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, list) and (not default or all(_type_ok(default[0], v, "") for v in value))
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return True
+
+
+def _check_range(notebook: str, param, value) -> None:
+    """Counts, sizes and rates cannot be negative (unless the default is); where the comment
+    gives 0 no meaning, they must be positive. Seeds must be >= 0."""
+    default = param.default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not isinstance(default, (int, float)):
+        return
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _bad(notebook, param.name, f"{value!r} is not a finite number")
+    if default < 0:
+        return
+    if value < 0:
+        raise _bad(notebook, param.name, f"{value!r} is negative (default {default!r}; {param.help})")
+    zero_ok = SEED_LIKE.search(param.name) or default == 0 or _ZERO_ALLOWED.search(param.help)
+    if value == 0 and not zero_ok:
+        raise _bad(notebook, param.name, f"0 is not allowed (default {default!r}; {param.help})")
+
+
+def _corpus_names(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _check_corpora(notebook: str, param, value) -> None:
+    from .manifest import list_corpora, synthetic_variants
+
+    valid = list(synthetic_variants()) + list(list_corpora())
+    extras = (["auto"] if param.default == "auto" else []) + (['""'] if '""' in param.help else [])
+    for corpus in _corpus_names(value):
+        if corpus in valid or (corpus == "auto" and "auto" in extras) or (corpus == "" and '""' in extras):
+            continue
+        raise _bad(notebook, param.name, f"unknown corpus {corpus!r}; valid: {', '.join(valid + extras)}")
+
+
+def _check_data_dir(notebook: str, value, parameters: dict, declared: dict, source) -> None:
+    from . import paths
+    from .course import resolve_data_dir
+    from .manifest import synthetic_variants
+
+    if value is None or str(value).strip() == "":
+        return
+    if not isinstance(value, str):
+        raise _bad(notebook, "data_dir", f"{value!r} is {_kind(value)}, expected a folder path")
+    folder = resolve_data_dir(value, source)
+    if folder.exists() and not folder.is_dir():
+        raise _bad(notebook, "data_dir", f"{value!r} ({folder}) is a file, not a folder")
+    paths.data_dir(folder)  # refuses a folder inside the repository
+    corpora = [c for name in CORPUS_PARAMETERS if name in declared
+               for c in _corpus_names(parameters.get(name, declared[name].default))]
+    real = [c for c in corpora if isinstance(c, str) and c not in ("", "auto") and c not in synthetic_variants()]
+    if not folder.exists() and real:
+        raise _bad(notebook, "data_dir", f"{value!r} ({folder}) does not exist, and corpus "
+                                         f"{real[0]!r} is read from it")
+
+
+def check_parameters(notebook: str, values: dict, declared: dict | None = None, sources: dict | None = None) -> None:
+    """Type (against the default's), range, corpus names, data_dir and checkpoint paths of the
+    parameters a run sets, before any kernel starts; InvalidParameterError names the first
+    bad one. `sources`: parameter → the file that set it (relative data_dir values)."""
+    declared = declared or notebooks.parameters(notebook)
+    for name, value in values.items():
+        param = declared[name]
+        if not _type_ok(param.default, value, param.help):
+            raise _bad(notebook, name, f"{value!r} is {_kind(value)}, expected {_kind(param.default)} "
+                                       f"like the default {param.default!r}")
+        _check_range(notebook, param, value)
+        if name in CORPUS_PARAMETERS:
+            _check_corpora(notebook, param, value)
+        if name == "checkpoint" and value is not None and not Path(str(value)).expanduser().is_file():
+            raise _bad(notebook, name, f"{value!r} is not a file")
+    if "data_dir" in values:
+        _check_data_dir(notebook, values["data_dir"], values, declared, (sources or {}).get("data_dir"))
+
+
 def resolve_parameters(name: str, profile: str | None, overrides: dict) -> dict:
-    """Profile file values, then overrides; every key must exist in the parameters cell."""
+    """Profile file values, then overrides; every key must exist in the parameters cell, and
+    every value must pass `check_parameters`."""
     declared = notebooks.parameters(name)
     values: dict = {}
+    sources: dict = {}
     if profile:
         path = notebooks.profile_path(name, profile)
         if not path.exists():
@@ -64,13 +180,16 @@ def resolve_parameters(name: str, profile: str | None, overrides: dict) -> dict:
                 f"{', '.join(notebooks.profiles(name)) or '(none)'}"
             )
         values.update(yaml.safe_load(path.read_text()) or {})
+        sources = dict.fromkeys(values, path)
     values.update({k: parse_value(v) for k, v in overrides.items()})
+    sources.update(dict.fromkeys(overrides, None))
     unknown = sorted(set(values) - set(declared))
     if unknown:
         raise InvalidParameterError(
             f"unknown parameter {', '.join(map(repr, unknown))} for notebook {name!r}; "
             f"valid: {', '.join(declared)}"
         )
+    check_parameters(name, values, declared, sources)
     return values
 
 
@@ -97,12 +216,95 @@ def _environment(figures_dir: Path | None):
                 os.environ[key] = value
 
 
+def _relative_paths(text: str) -> str:
+    """Repository paths in an output, shown relative to the repository root."""
+    return text.replace(f"{REPO_ROOT}/", "").replace(str(REPO_ROOT), ".")
+
+
+def _scrub_output(out) -> None:
+    if "text" in out:
+        out["text"] = _relative_paths(out["text"])
+    for mime in ("text/plain", "text/html", "text/markdown"):
+        if mime in out.get("data", {}):
+            out["data"][mime] = _relative_paths(out["data"][mime])
+    if "traceback" in out:
+        out["traceback"] = [_relative_paths(line) for line in out["traceback"]]
+    if "evalue" in out:
+        out["evalue"] = _relative_paths(out["evalue"])
+
+
 def _scrub(nb: nbformat.NotebookNode) -> None:
-    """Drop run timestamps/durations so re-executed notebooks diff only where results change."""
+    """Drop run timestamps/durations and absolute repository paths so that re-executed
+    notebooks diff only where results change."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        for out in cell.get("outputs", []):
+            _scrub_output(out)
+
+
+def _content_id(cell, taken: set) -> str:
+    base = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()
+    for i in range(len(taken) + 1):
+        candidate = base[:8] if i == 0 else hashlib.sha1(f"{base}{i}".encode()).hexdigest()[:8]
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def stable_ids(nb: nbformat.NotebookNode, previous: nbformat.NotebookNode | None) -> None:
+    """Give every cell the id its twin (same type and source, in order) had in `previous`
+    (the copy being replaced, else the committed one), else an id derived from its content,
+    so re-executing an unchanged notebook changes no id."""
+    pool: dict[tuple, list[str]] = {}
+    for cell in (previous.cells if previous is not None else []):
+        if cell.get("id"):
+            pool.setdefault((cell.cell_type, cell.source), []).append(cell["id"])
+    taken: set[str] = set()
+    for cell in nb.cells:
+        ids = pool.get((cell.cell_type, cell.source), [])
+        cell_id = ids.pop(0) if ids else None
+        if cell_id is None or cell_id in taken:
+            cell_id = _content_id(cell, taken)
+        cell["id"] = cell_id
+        taken.add(cell_id)
+    nb.nbformat_minor = max(nb.nbformat_minor, 5)
+
+
+def _previous_copy(*candidates: Path) -> nbformat.NotebookNode | None:
+    for path in candidates:
+        try:
+            return nbformat.read(path, as_version=4)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+SKIPPED_WARNING = re.compile(r"Warning: skipped (\d+) (?:of \d+ )?file")
+
+
+def _skip_reports(log: Path, nb: nbformat.NotebookNode | None) -> tuple[int, list[str]]:
+    """Files skipped during a run: the records helpers.audio writes ($SERXAI_SKIP_LOG), plus
+    skip warnings of other loaders (e.g. helpers.embeddings) found in the stored stderr."""
+    count, reports = 0, []
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            count += int(record.get("skipped", 0))
+            reports.append(f"{record.get('what') or 'files'}: skipped {record.get('skipped')} of "
+                           f"{record.get('total')} ({', '.join(record.get('first', []))}"
+                           f"{', ...' if record.get('skipped', 0) > len(record.get('first', [])) else ''})")
+    for cell in (nb.cells if nb is not None else []):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                for match in SKIPPED_WARNING.finditer(out.get("text", "")):
+                    count += int(match.group(1))
+                    reports.append(match.group(0).split(": ", 1)[-1])
+    return count, reports
 
 
 def _written_since(paper: str, start: float) -> list[str]:
@@ -204,6 +406,11 @@ def run_one(name: str, parameters: dict, output_dir: Path, progress: bool = True
     source = notebooks.read_source(name)
     if not exercises_apply(name, parameters):
         source = without_exercises(source, parameters["dataset"])
+    fd, log_name = tempfile.mkstemp(prefix=f"serxai-skipped-{name}-", suffix=".jsonl")
+    os.close(fd)
+    skip_log, saved_log = Path(log_name), os.environ.get(SKIP_LOG_ENV_VAR)
+    os.environ[SKIP_LOG_ENV_VAR] = str(skip_log)
+    nb = None
     try:
         with _kernel_memory_watch(result):
             papermill.execute_notebook(
@@ -214,25 +421,86 @@ def run_one(name: str, parameters: dict, output_dir: Path, progress: bool = True
         result.status = "ok"
     except papermill.PapermillExecutionError as err:
         result.status = "failed"
-        result.error = f"cell {err.cell_index} ({err.ename}: {str(err.evalue)[:200]})"
+        result.error = f"cell {err.cell_index} ({err.ename}: {_relative_paths(str(err.evalue))})"
+    finally:
+        if saved_log is None:
+            os.environ.pop(SKIP_LOG_ENV_VAR, None)
+        else:
+            os.environ[SKIP_LOG_ENV_VAR] = saved_log
     result.seconds = time.time() - start
     if running.exists():
         target = output if result.status == "ok" else output.with_name(f"{name}.failed.ipynb")
         nb = nbformat.read(running, as_version=4)
         _scrub(nb)
+        stable_ids(nb, _previous_copy(output, notebooks.executed_path(name)))
         atomic_write_text(target, nbformat.writes(nb) + "\n")
         running.unlink()
         result.executed = target
+    result.skipped, result.skip_reports = _skip_reports(skip_log, nb)
+    skip_log.unlink(missing_ok=True)
     result.outputs = _written_since(name, start)
     return result
+
+
+RUNS_ENV_VAR = "SERXAI_RUNS"
+
+
+def is_default_regeneration(profile, overrides, output_dir) -> bool:
+    """`python -m helpers reproduce [PAPER …]` with no profile, no -p and the default output
+    folder: the only kind of run that writes into the committed notebooks/ and figures/."""
+    return (not profile and not overrides
+            and (output_dir is None or Path(output_dir).resolve() == NOTEBOOKS_DIR.resolve()))
+
+
+def scratch_dir(profile) -> Path:
+    """Where a non-default run without --output-dir goes: $SERXAI_RUNS/<profile>, default
+    the per-user cache folder (never the repository)."""
+    import platformdirs
+
+    base = os.environ.get(RUNS_ENV_VAR) or (platformdirs.user_cache_dir("serxai") + "/runs")
+    label = Path(str(profile)).stem if profile else "custom"
+    return Path(base).expanduser() / label
+
+
+def plan_folders(profile, overrides, output_dir, figures_dir) -> tuple[Path, Path | None]:
+    """(notebook folder, figures folder or None for the default figures/). A run that is not
+    the default regeneration never writes into the committed copies: its notebooks go to
+    `output_dir` (default: `scratch_dir`), its figures beside them in `<output_dir>/figures`,
+    unless --figures-dir says otherwise."""
+    if is_default_regeneration(profile, overrides, output_dir):
+        return NOTEBOOKS_DIR, (Path(figures_dir) if figures_dir is not None else None)
+    output_dir = Path(output_dir) if output_dir is not None else scratch_dir(profile)
+    if figures_dir is None and output_dir.resolve() == NOTEBOOKS_DIR.resolve():
+        return NOTEBOOKS_DIR, None  # asked for the committed notebooks explicitly: figures/ with them
+    return output_dir, Path(figures_dir) if figures_dir is not None else output_dir / "figures"
+
+
+def check_writable(folder: Path, option: str) -> None:
+    """Create `folder` if needed and write a probe file into it; InvalidParameterError otherwise."""
+    folder = Path(folder)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise InvalidParameterError(f"{option} {folder}: is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise InvalidParameterError(f"{option} {folder}: cannot write there ({exc.strerror or exc})") from None
 
 
 def run(names=(), profile: str | None = None, overrides: dict | None = None,
         output_dir: Path | None = None, figures_dir: Path | None = None,
         progress: bool = True, echo=print) -> list[Result]:
-    """Validate everything, then execute each notebook; returns one Result per notebook."""
+    """Validate everything, then execute each notebook; returns one Result per notebook.
+
+    Only the default regeneration (no profile, no overrides, default output folder) writes
+    into notebooks/ and figures/; see `plan_folders` for every other run."""
     plan = validate(list(names), profile, overrides or {})
-    output_dir = Path(output_dir) if output_dir else NOTEBOOKS_DIR
+    output_dir, figures_dir = plan_folders(profile, overrides, output_dir, figures_dir)
+    check_writable(output_dir, "--output-dir")
+    check_writable(figures_dir if figures_dir is not None else figures_root(), "--figures-dir")
+    if output_dir != NOTEBOOKS_DIR:
+        echo(f"not the default regeneration: notebooks go to {output_dir}, figures to {figures_dir}")
     results = []
     with _environment(figures_dir):
         for name, parameters in plan.items():
@@ -241,11 +509,13 @@ def run(names=(), profile: str | None = None, overrides: dict | None = None,
             result = run_one(name, parameters, output_dir, progress=progress)
             results.append(result)
             echo(f"  {result.status} in {result.seconds:.1f} s" + (f": {result.error}" if result.error else ""))
+            for report in result.skip_reports:
+                echo(f"  skipped files: {report}")
         write_index()
+        claims = claims_summary(results)
     echo(summary(results).to_string(index=False))
-    claims = claims_summary([r.notebook for r in results])
     if not claims.empty:
-        echo("\npaper vs this run (claims that hold):\n" + claims.to_string(index=False))
+        echo("\npaper vs this run (claims that hold, in the tables this run wrote):\n" + claims.to_string(index=False))
     return results
 
 
@@ -258,19 +528,24 @@ def summary(results: list[Result]) -> pd.DataFrame:
             "peak_rss_mb": [round(r.peak_rss_mb) for r in results],
             "figures": [sum(o.endswith(".png") for o in r.outputs) for r in results],
             "tables": [sum(o.endswith(".csv") for o in r.outputs) for r in results],
+            "skipped_files": [r.skipped for r in results],
             "failed_at": [r.error for r in results],
         }
     )
 
 
-def claims_summary(names) -> pd.DataFrame:
-    """Count yes / no / n/a in each notebook's paper_vs_run.csv."""
+def claims_summary(results) -> pd.DataFrame:
+    """Count yes / no / n/a in the paper_vs_run.csv of each notebook that ran successfully
+    and wrote that table in this run (under the current figures root); an older table left
+    by an earlier run is never counted."""
     rows = []
-    for name in names:
-        path = figures_root() / name / "paper_vs_run.csv"
+    for r in results:
+        if isinstance(r, str) or r.status != "ok" or "paper_vs_run.csv" not in r.outputs:
+            continue
+        path = figures_root() / r.notebook / "paper_vs_run.csv"
         if path.exists():
             agrees = pd.read_csv(path)["agrees"].fillna("n/a").value_counts()
-            rows.append({"notebook": name, **{k: int(agrees.get(k, 0)) for k in ("yes", "no", "n/a")}})
+            rows.append({"notebook": r.notebook, **{k: int(agrees.get(k, 0)) for k in ("yes", "no", "n/a")}})
     return pd.DataFrame(rows)
 
 

@@ -30,9 +30,10 @@ def test_stereo_is_averaged_to_mono(tmp_path, write_wav, sine_wave):
 
 
 def test_multichannel_is_averaged(tmp_path, write_wav):
-    chans = np.stack([np.full(4000, v, np.float32) for v in (0.1, 0.2, 0.3, 0.6)], axis=1)
+    wave = np.sin(np.arange(4000) / 5.0).astype(np.float32)
+    chans = np.stack([v * wave for v in (0.1, 0.2, 0.3, 0.6)], axis=1)
     x = load_audio(write_wav(tmp_path / "quad.wav", chans, subtype="FLOAT"), sr=None)
-    np.testing.assert_allclose(x, 0.3, atol=1e-6)
+    np.testing.assert_allclose(x, 0.3 * wave, atol=1e-6)
 
 
 @pytest.mark.parametrize("native_sr", [8000, 22050, 44100, 48000])
