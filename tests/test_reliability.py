@@ -19,15 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import audio, cache, fetch, notebooks, reproduce
+from helpers import audio, cache, errors, fetch, notebooks, reproduce
 from helpers.cache import FeatureCache, make_key
-from helpers.errors import (
-    DatasetError,
-    InvalidParameterError,
-    OutOfRangeAudioError,
-    SilentAudioError,
-    UnsafeArchiveError,
-)
+from helpers.errors import DatasetError, InvalidParameterError, SilentAudioError, UnsafeArchiveError
 from helpers.paths import FIGURES_DIR, REPO_ROOT
 
 
@@ -212,7 +206,7 @@ def test_a_quiet_tone_on_a_dc_offset_is_sound(tmp_path, write_wav, sine_wave):
 
 def test_float_samples_beyond_full_scale_are_refused(tmp_path, write_wav, sine_wave):
     loud = write_wav(tmp_path / "loud.wav", 40 * sine_wave(200, 1.0, amp=0.5), subtype="FLOAT")
-    with pytest.raises(OutOfRangeAudioError, match="loud.wav: samples reach 20"):
+    with pytest.raises(errors.OutOfRangeAudioError, match="loud.wav: samples reach 20"):
         audio.load_audio(loud)
     fine = write_wav(tmp_path / "fine.wav", sine_wave(200, 1.0, amp=1.0), subtype="FLOAT")
     assert np.abs(audio.load_audio(fine, sr=None)).max() == pytest.approx(1.0, abs=1e-3)
@@ -521,7 +515,7 @@ def test_claims_count_only_tables_this_run_wrote(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ issue 28: pipeline version in cache keys
 
-@pytest.mark.parametrize("name", sorted(cache.PIPELINES))
+@pytest.mark.parametrize("name", sorted(getattr(cache, "PIPELINES", {"(none)": None})))
 def test_pipeline_sources_match_their_recorded_digest(name):
     """Fails when a function or constant our preprocessing consists of changes: bump
     PIPELINES[name].version in helpers/cache.py (stale cache entries are then never served)
