@@ -25,7 +25,8 @@ from . import faithfulness as fa
 
 FAMILY_EMOTIONS = ("anger", "happiness", "sadness", "boredom")  # one per eGeMAPS family (synthetic.EMOTION_FAMILY)
 MAP_EMOTIONS = ("neutral", "anger", "sadness", "happiness")  # the classes of the map-based models
-FAMILY_SHIFT_SD = 0.5  # a feature is in a file's family region when it moves more than this many pooled sd from the twin
+FAMILY_SHIFT_SD = 0.5  # a feature "moves" when it differs from the twin by more than this many pooled sd
+FAMILY_SHIFT_FRACTION = 0.5  # a file's family region: features moved by at least this share of its largest shift
 TRAINED, RANDOMISED = "trained", "randomised"
 
 
@@ -71,8 +72,9 @@ def between_seed_rows(maps: dict, speakers: dict) -> list[dict]:
     rows = []
     for first, second in pairs:
         for item in sorted(i for s, i in maps if s == first and (second, i) in maps):
-            rows.append(dict(seed=first, item=item, speaker=speakers.get(item, ""), test=fa.BETWEEN_SEEDS_TEST,
-                             **fa.similarities(maps[(first, item)], maps[(second, item)])))
+            a, b = maps[(first, item)], maps[(second, item)]
+            rho = fa.similarities(*a[:1], *b[:1], a[1], b[1]) if isinstance(a, tuple) else fa.similarities(a, b)
+            rows.append(dict(seed=first, item=item, speaker=speakers.get(item, ""), test=fa.BETWEEN_SEEDS_TEST, **rho))
     return rows
 
 
@@ -154,9 +156,13 @@ def twin_shift(z, meta: pd.DataFrame, twins) -> np.ndarray:
     return shift
 
 
-def shift_region(shift_row, threshold: float = FAMILY_SHIFT_SD) -> np.ndarray:
-    """The features a file's cue actually moved: |shift| > threshold (NaN counts as not moved)."""
-    return np.nan_to_num(np.abs(np.asarray(shift_row, dtype=np.float64)), nan=0.0) > threshold
+def shift_region(shift_row, fraction: float = FAMILY_SHIFT_FRACTION, threshold: float = FAMILY_SHIFT_SD) -> np.ndarray:
+    """The features a file's cue moved most: |shift| at least `fraction` of the file's largest
+    |shift| and above `threshold` pooled sd (NaN counts as not moved). Speaker z-scoring makes
+    within-class spreads small, so most features clear a fixed 0.5 sd; the relative cut keeps
+    the ones that carry the cue."""
+    shift = np.nan_to_num(np.abs(np.asarray(shift_row, dtype=np.float64)), nan=0.0)
+    return (shift > threshold) & (shift >= fraction * shift.max())
 
 
 def score_rows(item: int, emotion: str, relevance, region, chance_point: float | None = None) -> list[dict]:
@@ -241,8 +247,9 @@ def load_family_data(data_dir=None, seed: int = 0, takes: int = 4, n_speakers: i
 
 
 def family_leak_table(data: FamilyData, threshold: float = FAMILY_SHIFT_SD) -> pd.DataFrame:
-    """Per emotion × family: median |twin shift| of the family's features (pooled sd) and how
-    many of them move more than `threshold`, over the emotion's files."""
+    """Per emotion × family: how many of the family's features move more than `threshold`
+    pooled sd from the twin (median over the emotion's files), how many fall in the files'
+    regions (`shift_region`, median count), and the family's largest median shift."""
     rows = []
     for emotion in FAMILY_EMOTIONS:
         shift = np.abs(data.shift[(data.meta.emotion == emotion).to_numpy()])
@@ -250,8 +257,10 @@ def family_leak_table(data: FamilyData, threshold: float = FAMILY_SHIFT_SD) -> p
         for family in data.order:
             cols = data.categories == family
             median = np.nanmedian(shift[:, cols], axis=0)
+            in_region = np.median([data.region(i)[cols].sum() for i in np.flatnonzero(data.meta.emotion == emotion)])
             rows.append(dict(emotion=emotion, planted=planted, family=family, features=int(cols.sum()),
-                             moved=int((median > threshold).sum()), largest_shift=float(np.nanmax(median))))
+                             moved=int((median > threshold).sum()), in_region=float(in_region),
+                             largest_shift=float(np.nanmax(median))))
     return pd.DataFrame(rows)
 
 
@@ -264,13 +273,15 @@ def _randomised_logreg(model, rng):
     return random_model
 
 
-def _family_item(data: FamilyData, seed: int, i: int, trained, randomised, relevance_of) -> tuple[list, dict]:
-    """Score rows and the randomisation similarity of one family file (relevance_of: map → graded form)."""
+def _family_item(data: FamilyData, seed: int, i: int, trained, randomised, relevance_of, signed_of=None) -> tuple[list, dict]:
+    """Score rows and the randomisation similarity of one family file (relevance_of: map → graded
+    magnitude; signed_of: map → signed relevance per feature, default the map itself)."""
+    signed_of = signed_of or (lambda m: m)
     ranker = lambda r: (family_scores(r, data.categories, data.order), data.truth(i))
     rows = item_rows(seed, int(i), data.meta.speaker.iloc[i], data.meta.emotion.iloc[i],
                      {TRAINED: relevance_of(trained), RANDOMISED: relevance_of(randomised)}, data.region(i), ranker)
     sanity = dict(seed=seed, item=int(i), speaker=data.meta.speaker.iloc[i], test=fa.RANDOMISED_TEST,
-                  **fa.similarities(trained, randomised))
+                  **fa.similarities(signed_of(trained), signed_of(randomised), relevance_of(trained), relevance_of(randomised)))
     return rows, sanity
 
 
@@ -327,7 +338,7 @@ def information_increase(data: FamilyData, seed: int = 0, embedding_model: str =
     for item, (emotion, task) in enumerate(tasks.items()):
         planted = meta.cue_family[task.rows[task.y == 1][0]]
         emotional = task.rows[task.y == 1]
-        region = np.nanmedian(np.abs(data.shift[np.asarray(kept)[emotional]]), axis=0) > FAMILY_SHIFT_SD
+        region = shift_region(np.nanmedian(np.abs(data.shift[np.asarray(kept)[emotional]]), axis=0))
         result = probing.analyse_task(task, z, emb_z, n_folds, n_folds)
         gain = np.nan_to_num(result.probing.info_increase.to_numpy(), nan=0.0)
         permuted = probing.Task(emotion, task.rows, rng.permutation(task.y), task.groups)
@@ -345,15 +356,17 @@ def information_increase(data: FamilyData, seed: int = 0, embedding_model: str =
                      "exceeds the threshold); accuracy = the embedding classifier's F1; null: permuted labels", maps=maps)
 
 
-def _reinitialise_top(trained, untrained, k: int):
-    """Cascading randomisation: a copy of `trained` whose top k weight layers come from `untrained`."""
+def _reinitialise_top(trained, untrained, k: int, part: str | None = None):
+    """Cascading randomisation: a copy of `trained` whose top k weight layers (of the submodule
+    `part`, e.g. an autoencoder's encoder) come from `untrained`."""
     import copy
 
     import torch
 
     model = copy.deepcopy(trained)
-    layers = [m for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))][::-1]
-    fresh = [m for m in untrained.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))][::-1]
+    weighted = lambda m: [x for x in (getattr(m, part) if part else m).modules()
+                          if isinstance(x, (torch.nn.Linear, torch.nn.Conv2d))][::-1]
+    layers, fresh = weighted(model), weighted(untrained)
     for mine, theirs in zip(layers[:k], fresh[:k]):
         mine.load_state_dict(theirs.state_dict())
     return model
@@ -385,26 +398,29 @@ def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int
     untrained = ae.Autoencoder(data.z.shape[1], pipeline.reducer.sizes[1:-1], pipeline.reducer.sizes[-1]).eval()
     random_raw = attributions_of(untrained)
     n_layers = len(pipeline.reducer.sizes) - 1
-    cascade_raw = {k: attributions_of(_reinitialise_top(pipeline.reducer, untrained, k)) for k in range(1, n_layers)} if cascade else {}
+    cascade_raw = {k: attributions_of(_reinitialise_top(pipeline.reducer, untrained, k, "encoder")) for k in range(1, n_layers)} if cascade else {}
     scores, curves, sanity, maps = [], [], [], {}
     for row, i in enumerate(targets):
         emotion, speaker = labels[i], data.meta.speaker.iloc[i]
-        rows_, sane = _family_item(data, seed, i, raw[row], random_raw[row], graded)
+        column = classes.index(emotion)
+        direction = pipeline.svc[-1].coef_[column] / pipeline.svc[0].scale_  # the class's SVC direction in the latent
+        signed = lambda r, d=direction: r @ d  # signed relevance per feature, towards the class (rotation-free)
+        rows_, sane = _family_item(data, seed, i, raw[row], random_raw[row], graded, signed)
         scores += rows_
         sanity.append(sane)
         sanity += [dict(seed=seed, item=int(i), speaker=speaker, test=f"cascade: top {k} of {n_layers} encoder layers",
-                        **fa.similarities(raw[row], cascade_raw[k][row])) for k in cascade_raw]
-        maps[(seed, int(i))] = raw[row]
-        column = classes.index(emotion)
+                        **fa.similarities(signed(raw[row]), signed(cascade_raw[k][row]), attr[row], graded(cascade_raw[k][row])))
+                   for k in cascade_raw]
+        maps[(seed, int(i))] = (signed(raw[row]), attr[row])
         predict = lambda batch, c=column: pipeline.svc.decision_function(pipeline.embed(np.asarray(batch)))[:, c]
         curves.append(fa.curves_for(predict, data.z[i], data.z[data.twins[i]], np.arange(data.z.shape[1]), attr[row], rng,
                                     n_random).assign(seed=seed, item=int(i), speaker=speaker, emotion=emotion))
     return Benchmark("DeepLIFT (denoising autoencoder)", "das2022", "family", "which feature group?",
                      pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.concat(curves, ignore_index=True), pd.DataFrame(sanity),
                      prediction_rows(seed, explain, data.meta.speaker.iloc[explain], predicted == labels[explain]),
-                     1 / len(classes), "abs", "graded relevance = |attribution| summed over both latent dims (ρ: the feature × latent "
-                     "attributions); null: the "
-                     "re-initialised autoencoder", maps)
+                     1 / len(classes), "abs", "graded relevance = |attribution| summed over both latent dims; signed ρ on the attribution "
+                     "projected on the class's SVC direction (latent dims of two seeds are not aligned); null: the "
+                     "re-initialised autoencoder (same SVC direction)", maps)
 
 
 # ------------------------------------------------------------------ corpora with planted regions
@@ -638,7 +654,6 @@ def emolime_bands(meta: pd.DataFrame, seed: int = 0, n_perturbations: int = 32, 
                 cache[(int(i), m.tobytes())] = row
         return np.stack([cache[(int(i), m.tobytes())] for m in batch])
 
-    rng = np.random.default_rng(seed)
     scores, curves, sanity, maps = [], [], [], {}
     for i in targets:
         column = classes.index(labels[i])
@@ -650,7 +665,8 @@ def emolime_bands(meta: pd.DataFrame, seed: int = 0, n_perturbations: int = 32, 
         ranker = lambda w, t=truth: (w, t)
         scores += item_rows(seed, int(i), meta.speaker.iloc[i], labels[i], {TRAINED: weights, RANDOMISED: control}, region, ranker)
         predict = lambda batch, i=i, c=column: model.predict_proba(features_of(i, batch))[:, c]
-        curves.append(fa.curves_for(predict, np.ones(len(weights)), 0.0, np.arange(len(weights)), weights, rng, n_random)
+        orders_rng = np.random.default_rng(int(i))  # the same random orders for every seed: their masks are cached
+        curves.append(fa.curves_for(predict, np.ones(len(weights)), 0.0, np.arange(len(weights)), weights, orders_rng, n_random)
                       .assign(seed=seed, item=int(i), speaker=meta.speaker.iloc[i], emotion=labels[i]))
         sanity.append(dict(seed=seed, item=int(i), speaker=meta.speaker.iloc[i], test=fa.RANDOMISED_TEST,
                            **fa.similarities(weights, control)))
