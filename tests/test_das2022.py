@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from helpers import latent_analysis as la
-from helpers import notebooks, reproduce
+from helpers import notebooks, reproduce, verdicts
 from helpers.errors import InvalidParameterError
 from helpers.features import DAS_GROUPS, egemaps_families
 
@@ -61,7 +61,22 @@ def test_notebook_runs_on_the_emodb_subset(emodb_subset_dir, tmp_path):
     assert raw_valid > 0.5  # four EmoDB emotions from eGeMAPS: well above chance (0.25)
     assert not (out / "fig4a_valence_activation.png").exists()  # EmoDB has no dimensional labels
     pvr = pd.read_csv(out / "paper_vs_run.csv", keep_default_na=False)  # "n/a" stays a string
-    assert (pvr.dataset == "emodb").all() and set(pvr.agrees) <= {"yes", "no", "n/a"}
+    assert (pvr.dataset == "emodb").all() and set(pvr.agrees) <= {"yes", "no", "unclear", "n/a"}
     assert "n/a" in set(pvr[pvr.item == "transfer-set claims"].agrees)
+    # a real corpus: the accuracy claim is scored with a fold CI, not n/a by construction
+    above = pvr[pvr.item == "DAE 4-class accuracy over 55 %"].iloc[0]
+    assert above.basis == "paper text" and above.agrees != "n/a" and verdicts.has_ci(above.this_run)
     deeplift = pd.read_csv(out / "fig4_deeplift.csv")
     assert set(deeplift.group) == set(DAS_GROUPS) and deeplift.fold.nunique() == 2  # smoke: 2 folds pooled
+
+
+def test_committed_default_table_keeps_planted_and_stand_in_claims_out_of_the_verdicts():
+    from helpers.paths import FIGURES_DIR
+
+    pvr = pd.read_csv(FIGURES_DIR / "das2022" / "paper_vs_run.csv", keep_default_na=False).set_index("item")
+    for item in ("UAE 4-class accuracy over 55 %", "a latent dim tracks activation", "neutral attributions flat/small"):
+        assert (pvr.loc[item, "agrees"], pvr.loc[item, "basis"]) == ("n/a", "by construction"), item
+    german_french = pvr.loc["largest drop on the German/French corpora"]
+    assert german_french.agrees == "n/a" and "stand-in" in german_french.dataset
+    happy = pvr.loc["happy attributions ≈ neutral"]
+    assert happy.sampling_noise == "yes" and verdicts.has_ci(happy.this_run) and "profile" in happy.this_run
