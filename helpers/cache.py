@@ -149,10 +149,11 @@ class FeatureCache:
     def _path(self, extractor: str, key: str) -> Path:
         return self.root / extractor.replace("/", "__") / key[:2] / f"{key}{ENTRY_SUFFIX}"
 
-    def get(self, extractor: str, key: str, shape: tuple | None = None, finite: bool = True) -> Cached | None:
+    def get(self, extractor: str, key: str, shape: tuple | None = None, finite: bool | None = None) -> Cached | None:
         """The stored value, or None when absent. An entry that cannot be read, whose shape
-        differs from `shape` (None in it = any length) or that holds NaN/inf (`finite`) is
-        corrupt: deleted (when the cache is writable) and reported as absent."""
+        differs from `shape` (None in it = any length) or that holds NaN/inf is corrupt:
+        deleted (when the cache is writable) and reported as absent. NaN/inf are accepted only
+        where `finite=False`, or (`finite=None`) when the entry was written with them."""
         if not self.enabled:
             return None
         path = self._path(extractor, key)
@@ -162,7 +163,8 @@ class FeatureCache:
             with np.load(path, allow_pickle=False) as stored:
                 values = stored["values"]
                 columns = stored["columns"].tolist() if "columns" in stored.files else None
-            _check_hit(values, columns, shape, finite)
+                written_finite = bool(stored["finite"]) if "finite" in stored.files else True
+            _check_hit(values, columns, shape, written_finite if finite is None else finite)
             return Cached(values, columns)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             try:
@@ -179,6 +181,8 @@ class FeatureCache:
             raise TypeError(f"{extractor}: refusing to cache an object array (it would need pickle)")
         if columns is not None:
             arrays["columns"] = np.asarray([str(c) for c in columns], dtype=str)
+        kind = arrays["values"].dtype.kind
+        arrays["finite"] = np.asarray(kind not in "fc" or bool(np.all(np.isfinite(arrays["values"]))))
         try:
             mark(self.root)
             with atomic_path(self._path(extractor, key)) as tmp:

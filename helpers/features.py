@@ -118,7 +118,7 @@ def _extract_one(path, feature_set: str, level: str, cache: FeatureCache) -> tup
     extractor = f"opensmile-{feature_set}-{level}"
     key = make_key(path, extractor, {"sr": SAMPLE_RATE}, _version())
     # A hit of the wrong shape or with NaN/inf is corrupt: dropped and recomputed (never vstacked).
-    hit = cache.get(extractor, key, shape=_expected_shape(feature_set, level), finite=level == "functionals")
+    hit = cache.get(extractor, key, shape=_expected_shape(feature_set, level), finite=True if level == "functionals" else None)
     if hit is not None:
         return hit.values, hit.columns
     values, columns = _compute_one(path, feature_set, level)

@@ -138,13 +138,13 @@ def _check_data_dir(notebook: str, value, parameters: dict, declared: dict, sour
     folder = resolve_data_dir(value, source)
     if folder.exists() and not folder.is_dir():
         raise _bad(notebook, "data_dir", f"{value!r} ({folder}) is a file, not a folder")
-    paths.data_dir(folder)  # refuses a folder inside the repository
     corpora = [c for name in CORPUS_PARAMETERS if name in declared
                for c in _corpus_names(parameters.get(name, declared[name].default))]
     real = [c for c in corpora if isinstance(c, str) and c not in ("", "auto") and c not in synthetic_variants()]
     if not folder.exists() and real:
         raise _bad(notebook, "data_dir", f"{value!r} ({folder}) does not exist, and corpus "
                                          f"{real[0]!r} is read from it")
+    paths.data_dir(folder)  # refuses a folder inside the repository
 
 
 def check_parameters(notebook: str, values: dict, declared: dict | None = None, sources: dict | None = None) -> None:

@@ -392,8 +392,22 @@ def test_a_hit_of_the_wrong_shape_or_with_nan_is_corrupt(tmp_path):
     store.put("x", "ab" * 32, np.ones(3))
     assert store.get("x", "ab" * 32, shape=(88,)) is None
     assert not list((tmp_path / "c").rglob("*.npz"))  # dropped
-    store.put("x", "cd" * 32, np.array([1.0, np.nan]))
-    assert store.get("x", "cd" * 32) is None
+    store.put("x", "cd" * 32, np.array([1.0, np.nan]))  # written with a NaN: returned as written ...
+    assert np.isnan(store.get("x", "cd" * 32).values[1])
+    assert store.get("x", "cd" * 32, finite=True) is None  # ... unless the caller needs finite values
+    store.put("x", "cd" * 32, np.array([1.0, 2.0]))
+    entry = next((tmp_path / "c").rglob(f"{'cd' * 32}.npz"))
+    with np.load(entry) as stored:
+        arrays = dict(stored)
+    arrays["values"] = np.array([1.0, np.nan])  # NaN planted into an entry written finite
+    with open(entry, "wb") as handle:
+        np.savez(handle, **arrays)
+    assert store.get("x", "cd" * 32) is None and not entry.exists()
+    planted = FeatureCache(tmp_path / "d")._path("x", "ab" * 32)
+    planted.parent.mkdir(parents=True)
+    with open(planted, "wb") as handle:
+        np.savez(handle, values=np.array([np.nan]))  # no record of how it was written: must be finite
+    assert FeatureCache(tmp_path / "d").get("x", "ab" * 32) is None
     store.put("x", "ef" * 32, np.ones((4, 2)), columns=["a", "b"])
     assert store.get("x", "ef" * 32, shape=(None, 2)).values.shape == (4, 2)
     store.put("x", "01" * 32, np.ones((4, 2)), columns=["a", "b", "c"])
