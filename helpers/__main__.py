@@ -20,8 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("KEY", "VALUE"), help="override one parameter (YAML value)")
     rep.add_argument("--output-dir", type=Path,
-                     help="where executed notebooks go (default: notebooks/ for the default regeneration; "
-                          "any run with --profile or -p: $SERXAI_RUNS/<profile>, else the user cache)")
+                     help="where executed notebooks go (default: notebooks/ for the plain regeneration; a run "
+                          "with --profile or -p: $SERXAI_RUNS/<profile>, by default in the user cache)")
     rep.add_argument("--figures-dir", type=Path,
                      help="where figures and tables go (default: figures/ for the default regeneration, "
                           "else <output-dir>/figures)")
