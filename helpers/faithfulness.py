@@ -1,23 +1,28 @@
-"""Scores for explanations against planted ground truth, and the sanity checks of the XAI literature.
+"""Scores for explanations against planted ground truth, the sanity checks of the XAI
+literature, and the verdict rules that turn them into yes / no / undecided / n/a.
 
 The planted-cue corpus records where each emotion's cue was put (a time window, a frequency
 band, or one eGeMAPS family), so an explanation can be graded, not just looked at:
 
 - `mass_fraction` / `normalised_mass`: share of the positive relevance inside the planted
   region; normalised so that 0 is what a map blind to the cue scores (the region's share)
-  and 1 is all mass inside. Relevance mass inside a region divided by the region's share
-  is `mass_ratio` (1 = chance).
-- `pointing_game`: is the single most relevant element inside the region (chance: the
-  region's share; for rankings over n units: 1/n).
+  and 1 is all mass inside. `mass_fraction` is Quantus' RelevanceMassAccuracy on a
+  non-negative map (tests/test_faithfulness_quantus.py).
+- `pointing_game`: is the single most relevant element inside the region.
 - `rank_score`: where the planted unit (band, family) lands in the ranking, 1 = first,
   0 = last, 0.5 = what a random ranking gives on average.
 - `curves_for`: deletion (remove the most relevant units first; a faithful map
-  makes the model's score drop fast, low area) and insertion (add them first to a blank
-  input; fast rise, high area), each against random orders (Petsiuk et al. 2018, RISE;
-  Samek et al. 2017 for region perturbation).
-- `rank_similarity`: Spearman correlation between the explanation of the trained model and
-  that of a model with randomised weights (Adebayo et al. 2018, sanity checks); an
-  explanation that barely changes does not depend on what the model learned.
+  makes the model's score drop fast, low area) and insertion (add them first to the
+  removed state; fast rise, high area), each against random orders (Petsiuk et al. 2018,
+  RISE; Samek et al. 2017 for region perturbation).
+- `similarities`: Spearman ρ of the signed maps and of their magnitudes between two
+  explanations (Adebayo et al. 2018, sanity checks).
+
+Verdicts (`verdict_row`): one primary metric per cue type (`PRIMARY`); the null is the same
+explainer on a randomised model, scored on the same files; intervals are hierarchical
+bootstrap CIs over training seeds, speakers and files (`hierarchical_bootstrap`); the outcome
+is three-way against a margin `DELTA` (`three_way`), and n/a when the model did not learn
+(`learned_threshold`). `summary_sentences` writes the README's summary from the table.
 """
 from __future__ import annotations
 
@@ -26,7 +31,6 @@ import pandas as pd
 from scipy import stats
 
 from .errors import InvalidParameterError, check_choice
-from .evaluation import bootstrap_ci
 
 KINDS = ("deletion", "insertion")
 
