@@ -68,6 +68,27 @@ def layer_table(model) -> list[dict]:
     return rows
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras with file descriptor 2 pointed at /dev/null.
+
+    This TensorFlow writes its C++ start-up lines (absl, oneDNN, CPU features) straight to
+    fd 2 whatever TF_CPP_MIN_LOG_LEVEL says, and ipykernel stores fd-level output in the
+    notebook. Python-level errors still surface: an ImportError is raised after fd 2 is back."""
+    import os
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def seed_tf(seed: int) -> None:
     """keras.utils.set_random_seed + deterministic ops (call before building a model)."""
     import keras

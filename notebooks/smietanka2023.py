@@ -75,8 +75,10 @@ ground_truth_takes = 4  # takes per speaker and emotion in the ground-truth corp
 
 # %%
 from helpers.quiet import quiet_output
+from helpers.simplenet import import_tensorflow_quietly
 
 quiet_output()
+import_tensorflow_quietly()  # TensorFlow start-up lines bypass its log level
 import hashlib
 
 import keras  # noqa: F401  (imported before seeding so that TensorFlow gets seeded)

@@ -66,3 +66,16 @@ def test_training_on_a_separable_toy_problem_learns_and_gives_maps(tmp_path):
     assert runs[0].accuracy == 1.0
     assert runs[0].maps.shape == (4, 6, 4)  # 12×32 → 10×30 → 10×15 → 8×13 → 8×6 → last conv 6×4
     assert (tmp_path / "best.weights.h5").is_file()
+
+
+def test_import_tensorflow_quietly_keeps_the_cpp_start_up_lines_out_of_stderr():
+    import subprocess
+    import sys
+
+    loud = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True, text=True, check=True)
+    if "oneDNN" not in loud.stderr and "absl" not in loud.stderr:
+        pytest.skip("this TensorFlow prints nothing at import: nothing to silence")
+    code = "from helpers.simplenet import import_tensorflow_quietly as q; q(); import sys; print('tf', 'tensorflow' in sys.modules)"
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert quiet.stdout.strip() == "tf True"
+    assert "oneDNN" not in quiet.stderr and "absl" not in quiet.stderr
