@@ -499,11 +499,12 @@ def table1_checks(table1: pd.DataFrame, stand_in: bool = False, dataset: str = "
 
 def paper_vs_run_rows(weights: pd.DataFrame, examples: pd.DataFrame, table1: pd.DataFrame, uar_table: pd.DataFrame,
                       corpora: list, stand_in: bool, picks: dict, gt_summary: pd.DataFrame | None = None,
-                      gt_note: str = "", seed: int = 0) -> list[dict]:
+                      gt_dataset: str = "", gt_component: int | None = None, seed: int = 0) -> list[dict]:
     """Every row of the hjuler2025 paper-vs-run table, in the order of the paper's argument.
 
     `picks`: emotion → utterance of Figs 2–3; `gt_summary`: mean_rank and share_rank1 per
-    model on the planted-band corpus (None skips that row), described by `gt_note`.
+    model on the planted-band corpus `gt_dataset`, whose cue lies in component `gt_component`
+    (1-based; None skips that row).
     Use with `helpers.plotting.paper_vs_run(rows, PAPER, table_dataset(corpora))`.
     """
     from . import emolime
@@ -528,8 +529,9 @@ def paper_vs_run_rows(weights: pd.DataFrame, examples: pd.DataFrame, table1: pd.
         rows.append(_about_model(row(
             "ground truth: rank of the planted band (1 best, chance 4.5)", "(not in paper)",
             "; ".join(f"{m} {r.mean_rank:.2f} (rank 1 in {r.share_rank1:.0%})" for m, r in gt_summary.iterrows()),
-            basis="by construction", note=f"{gt_note}; the planted band is known by construction"),
-            "wav2vec2", stand_in, dataset))
+            basis="by construction", dataset=gt_dataset,
+            note=f"the cue planted in component {gt_component} is known by construction; a check of EmoLIME, not of the paper"),
+            "wav2vec2", stand_in, gt_dataset))
     return rows
 
 

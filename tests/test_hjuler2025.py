@@ -140,10 +140,12 @@ def test_paper_vs_run_rows_pass_the_verdict_rules(tmp_path, monkeypatch):
     picks = {"happiness": "happiness0", "anger": "anger0"}
     monkeypatch.setattr(plotting, "FIGURES_DIR", tmp_path, raising=False)
     for stand_in in (False, True):
-        rows = em.paper_vs_run_rows(weights, examples, table1, uar, ["d1", "d2"], stand_in, picks, gt, "band corpus")
+        rows = em.paper_vs_run_rows(weights, examples, table1, uar, ["d1", "d2"], stand_in, picks, gt, "band", 4)
         assert verdicts.problems(pd.DataFrame(rows).fillna({"dataset": "d1, d2"})) == []
         assert {r["basis"] for r in rows} <= set(verdicts.BASES)
-        assert verdict_of(rows, "ground truth")["basis"] == "by construction"
+        truth = verdict_of(rows, "ground truth")
+        assert truth["basis"] == "by construction" and truth["dataset"].startswith("band") and "component 4" in truth["note"]
+        assert ("stand-in" in truth["dataset"]) == stand_in
         assert verdict_of(rows, "wav2vec2 example weights, anger")["basis"] == "paper figure (read by eye)"
         scored = [r for r in rows if r["agrees"] in ("yes", "no")]
         if stand_in:
