@@ -37,3 +37,28 @@ def test_neutral_is_required():
     meta, feats = frame([("a", "anger", 34)])
     with pytest.raises(ValueError, match="neutral"):
         cue_check.measured_vs_planted(meta, feats, CUES)
+
+
+def comparison_table(directions):
+    return pd.DataFrame([{"emotion": e, "cue": c, "planted": 1.0, "measured": 1.0, "same_direction": d}
+                         for e, c, d in directions])
+
+
+def test_take_away_speaks_of_planted_cues_only_on_a_synthetic_corpus():
+    table = comparison_table([("anger", "F0 level (semitones)", True), ("sadness", "speaking rate (ratio)", False),
+                              ("fear", "sound level (dB)", True), ("neutral-like", "sound level (dB)", None)])
+    synthetic_text = cue_check.take_away(table, "synthetic")
+    assert synthetic_text.startswith("On this synthetic corpus ('synthetic'), 2 of 3 measured shifts point the way they were planted.")
+    assert "The exceptions: speaking rate for sadness." in synthetic_text
+    real = cue_check.take_away(table, "emodb")
+    assert real.startswith("This run used the real corpus 'emodb': recorded speech, so nothing was planted.")
+    assert "and 2 of 3 measured shifts point the way the literature expects. The exceptions: speaking rate for sadness." in real
+    assert "synthetic voices" not in real and "openSMILE measures them on the scales we planted" not in real
+
+
+def test_take_away_lists_several_exceptions_and_none():
+    table = comparison_table([("anger", "F0 level (semitones)", False), ("fear", "sound level (dB)", False),
+                              ("boredom", "speaking rate (ratio)", False)])
+    assert "The exceptions: F0 level for anger, sound level for fear and speaking rate for boredom." in cue_check.take_away(table, "emodb")
+    agreeing = comparison_table([("anger", "F0 level (semitones)", True)])
+    assert "exceptions" not in cue_check.take_away(agreeing, "synthetic-shifted")
