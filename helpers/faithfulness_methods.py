@@ -169,7 +169,9 @@ def score_rows(item: int, emotion: str, relevance, region, chance_point: float |
     """Normalised mass and pointing game of one map (or one vector over units) against its planted region."""
     region = np.asarray(region, dtype=bool)
     share = fa.region_share(region)
-    return [dict(item=item, emotion=emotion, metric="normalised mass", value=fa.normalised_mass(relevance, region), chance=0.0),
+    mass = fa.normalised_mass(relevance, region)
+    mass = 0.0 if np.isnan(mass) else mass  # no positive relevance anywhere: nothing located, chance (0)
+    return [dict(item=item, emotion=emotion, metric="normalised mass", value=mass, chance=0.0),
             dict(item=item, emotion=emotion, metric="pointing game", value=fa.pointing_game(relevance, region),
                  chance=share if chance_point is None else chance_point)]
 

@@ -329,3 +329,8 @@ def test_readme_summary_equals_the_committed_verdict_table():
     readme = (root / "README.md").read_text()
     assert fa.between_markers(readme) == fa.summary_sentences(table), \
         "README summary is stale: run `python -m helpers.faithfulness` after re-executing the notebook"
+
+
+def test_a_map_without_positive_relevance_scores_chance_mass():
+    rows = fm.score_rows(0, "anger", -np.ones(5), np.array([True, False, False, False, False]))
+    assert {r["metric"]: r["value"] for r in rows}["normalised mass"] == 0.0  # not NaN: the null keeps every file
