@@ -463,11 +463,16 @@ def plot_curves(fig, curves: pd.DataFrame):
 # ------------------------------------------------------------------ the README's summary, generated
 
 SUMMARY_START, SUMMARY_END = "<!-- faithfulness-summary:start -->", "<!-- faithfulness-summary:end -->"
-_WORDS = {"located": ("find the planted cue better than the same explainer on a randomised model",
-                      "do not", "cannot be told apart from it"),
-          "faithful": ("pass deletion (removing their most relevant units first, replaced by the neutral twin's, "
-                       "lowers the score faster than random orders)", "do not", "are undecided"),
-          "sane": ("change more under weight randomisation than between two training seeds", "do not", "are undecided")}
+_WORDS = {  # column: (yes, no, undecided)
+    "located": ("locate the planted cue better than the same explainer on a randomised model",
+                "do not locate the planted cue better than the same explainer on a randomised model",
+                "cannot be told apart from the same explainer on a randomised model (located: undecided)"),
+    "faithful": ("pass deletion (replacing their most relevant units first by the neutral twin's lowers the "
+                 "model's score faster than random orders)",
+                 "do not pass deletion against random orders", "are undecided on deletion"),
+    "sane": ("change more when the model is randomised than between two training seeds",
+             "do not change more when the model is randomised than between two training seeds",
+             "are undecided on the randomisation test")}
 
 
 def _names(table: pd.DataFrame) -> str:
@@ -485,15 +490,15 @@ def summary_sentences(verdicts: pd.DataFrame) -> str:
              f"95 % CIs over seeds, speakers and files; margin {DELTA} over the null):"]
     unlearned = verdicts[verdicts.model_learned != "yes"]
     if len(unlearned):
-        lines.append(f"the model behind {_names(unlearned)} did not demonstrably learn its cue, "
-                     "so those rows are not graded (n/a).")
+        which = "the model behind" if len(unlearned) == 1 else "the models behind"
+        lines.append(f"{which} {_names(unlearned)} did not demonstrably learn {'its' if len(unlearned) == 1 else 'their'} "
+                     f"cue, so {'that row is' if len(unlearned) == 1 else 'those rows are'} not graded (n/a).")
     graded = verdicts[verdicts.model_learned == "yes"]
-    for column, (claim, negation, undecided) in _WORDS.items():
-        for value, text in (("yes", claim), ("no", f"{negation} {claim}"), ("undecided", f"{undecided}")):
+    for column, texts in _WORDS.items():
+        for value, text in zip(("yes", "no", "undecided"), texts):
             part = graded[graded[column] == value]
             if len(part):
-                verb = "" if value != "undecided" else (f" ({column})")
-                lines.append(f"{_names(part)}: {text}{verb}.")
+                lines.append(f"{_names(part)}: {text}.")
     return "\n".join(lines)
 
 

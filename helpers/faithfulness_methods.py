@@ -532,6 +532,9 @@ def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, filters=(8, 16
     from . import smietanka_data as sd
     from .spectrograms import cqt_frequencies
 
+    import keras
+
+    keras.backend.clear_session()  # drop the graphs of earlier seeds' models (memory)
     classes = sorted(meta.emotion.unique())
     y = meta.emotion.map(classes.index).to_numpy()
     inputs = sd.build_inputs(meta.path, hop_length=hop_length)

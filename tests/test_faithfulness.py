@@ -307,10 +307,10 @@ def test_summary_sentences_follow_the_table():
     text = fa.summary_sentences(verdicts)
     assert "3 training seeds" in text
     assert "B [time] did not demonstrably learn" in text
-    assert "A [band] and C [band]: find the planted cue" in text
-    assert "A [band]: do not pass deletion" in text
+    assert "A [band] and C [band]: locate the planted cue" in text
+    assert "A [band]: do not pass deletion" in text and "A [band]: are undecided on the randomisation" in text
     flipped = fa.summary_sentences(verdicts.assign(located=["no", "n/a", "no"]))
-    assert flipped != text and "A [band] and C [band]: do not find" in flipped
+    assert flipped != text and "A [band] and C [band]: do not locate" in flipped
 
 
 def test_readme_markers_are_replaced_and_read_back():
