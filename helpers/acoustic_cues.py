@@ -273,7 +273,7 @@ def paper_vs_run_rows(*, dataset: str, accuracy: float, n_classes: int, deltas: 
             item = f"{emotion}: Δf {cue} vs random windows (correct clips)"
             values = _per_clip(deltas, emotion, cue, RANDOM)
             if len(values) < 2:
-                rows.append(verdicts.row(item, word, f"n = {len(values)}", basis="paper text",
+                rows.append(verdicts.row(item, word, f"n = {len(values)}", basis="by construction" if planted else "paper text",
                                          note=f"fewer than 2 correctly classified {emotion} clips: no test"))
                 continue
             test = verdicts.compare(values, direction=direction, seed=seed)

@@ -151,6 +151,7 @@ def test_paper_vs_run_rows_decide_by_bootstrap_ci_and_mark_planted_directions_by
     planted = _rows(planted=True, dataset="synthetic-time")
     assert {planted[f"{e}: Δf loudness vs random windows (correct clips)"]["agrees"] for e in ("anger", "sadness")} == {"n/a"}
     assert planted["anger: Δf loudness vs random windows (correct clips)"]["basis"] == "by construction"
+    assert planted["anger: Δf F0 (semitones) vs random windows (correct clips)"]["basis"] == "by construction"  # no clips
     assert verdicts.problems(pd.DataFrame(list(planted.values()))) == []
 
 
