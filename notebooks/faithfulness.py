@@ -67,7 +67,7 @@
 
 # %% tags=["parameters"]
 seed = 7  # first training seed, and the seed of every corpus and bootstrap
-n_seeds = 3  # training seeds per model (seed, seed + 1, ...); the seeds5 profile runs 5
+n_seeds = 3  # training seeds per model (seed, seed + 1, ...), the seeds5 profile runs 5
 takes = 6  # takes per speaker and emotion of each synthetic corpus
 n_speakers = 10  # speakers per synthetic corpus (half train, half are explained)
 map_emotions = "neutral,anger,sadness"  # classes of the spectrogram and EmoLIME models
