@@ -57,7 +57,10 @@ def test_papermill_on_the_emodb_subset_runs_to_the_last_cell(emodb_subset_dir, t
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count is not None for c in code), "every code cell ran, the last one included"
     assert [o for c in code for o in c.outputs if o.output_type == "error"] == []
-    assert [c.source[:60] for c in code for o in c.outputs if o.get("name") == "stderr"] == []
+    stderr = [line for c in code for o in c.outputs if o.get("name") == "stderr" for line in o.text.splitlines()]
+    # our own warnings stay, one line each (the subset is incomplete by design); no library chatter
+    assert [line for line in stderr if not line.startswith("IncompleteCorpusWarning: ")] == []
+    assert any("fine for a subset" in line for line in stderr)
 
     start = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Exercises"))
     exercise_cells = [c for c in nb.cells[start:] if c.cell_type == "code"]
