@@ -53,6 +53,9 @@ noise_std = 1.0  # DAE input noise N(0, noise_std²) (paper: N(0, 1))
 compare_scaling = True  # also run the other scaling option for the transfer comparison table
 
 # %%
+from helpers.quiet import quiet_output
+
+quiet_output()  # before torch is imported: no library chatter in the stored outputs
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -63,7 +66,7 @@ from helpers import latent_analysis as la
 from helpers import seed_everything
 from helpers.evaluation import plot_confusion
 from helpers.features import DAS_GROUPS, egemaps_families
-from helpers.plotting import paper_vs_run, save_figure, save_table, set_style
+from helpers.plotting import paper_vs_run, save_figure, save_table, set_style, show_table
 
 PAPER = "das2022"
 la.check_parameters(dataset, transfer, scaling, fold_mode, n_folds, epochs, hidden, noise_std)
@@ -202,7 +205,8 @@ print((scaling_table.set_index(["dataset", "method"]) * 100).round(1).to_string(
 # and dataset, from one seeded fold.
 
 # %%
-triad_scores, triad_conf = la.run_triads(train_corpus, transfer_corpora, seed=seed, scaling=scaling, **CV)
+triad_scores, triad_conf, triad_pred = la.run_triads(train_corpus, transfer_corpora, seed=seed, scaling=scaling,
+                                                     predictions=True, **CV)
 triad_summary = pd.concat([la.summarise(p).assign(triad=t) for t, p in triad_scores.groupby("triad", sort=False)])
 save_table(triad_conf.round(6), PAPER, "fig3_dae_confusions")
 
@@ -271,10 +275,11 @@ save_figure(fig, PAPER, "fig4_latent", data=latent_long.round(6))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-corr = None
+corr, latent_activation = None, None
 if has_dims:
     train_fold = cv.fold.data["train"]
-    corr = la.arousal_correlation(latents["train"][0], train_fold.extra.arousal.to_numpy())
+    latent_activation = (latents["train"][0], train_fold.extra.arousal.to_numpy())  # for the closing table
+    corr = la.arousal_correlation(*latent_activation)
     save_table(corr.round(6), PAPER, "table_latent_arousal")
     print(corr[["dim", "rho", "best"]].round(3).to_string(index=False))
 rotation = la.rotation_table(latents, la.EMOTIONS)
@@ -346,30 +351,92 @@ print(agreement[["emotion", "spearman_rho", "top_deeplift", "top_effect", "top3_
 # scores for every group.
 
 # %% [markdown]
-# ## Paper vs this run
-# Each claim of the paper sits beside this run's value. Claims that the paper shows only in a
-# figure are marked "figure only". On the synthetic default the comparison is qualitative. The
-# corpus plants strong, consistent cues, so raw features separate it almost perfectly, and
-# the stand-in transfer corpora differ by speakers, cue strength or channel, not by language.
+# ## Is happiness explained like neutral? Whole attribution profiles
+# The paper explains why happiness is hard to classify by its attributions in Fig. 4j looking
+# very much like neutral's (§3). One scalar, such as the mean |attribution|, cannot show
+# that: two emotions can have the same overall size of attributions on entirely different
+# groups. We therefore compare whole profiles. An emotion's profile is its mean signed
+# attribution for every Table 1 group and latent unit (19 × 2 numbers). The distance between
+# two profiles is the root-mean-square difference of those numbers. The table gives this
+# distance for every pair of emotions, with a 95 % bootstrap interval that resamples the
+# explained utterances within each emotion. The closing table tests the paper's reading:
+# the happiness–neutral distance minus the distance of the nearest other emotion to
+# neutral, on the same bootstrap draws. A correlation between profiles would not help here,
+# because the neutral profile is close to zero by construction (the reference is the neutral
+# mean), so its shape is noise. A distance to neutral therefore measures how far an
+# emotion's attributions move away from the reference at all.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-rows = la.paper_claims(summary, list(transfer_corpora), triad_summary, triad_conf, conf4, corr, rotation, importance)
+_, profile_table = la.happy_neutral_claim(group_attr, seed=seed)
+save_table(profile_table.round(6), PAPER, "table_attribution_profile_distances")
+print(profile_table[["pair", "distance", "low", "high", "n_a", "n_b"]].round(4).to_string(index=False))
+
+# %% [markdown]
+# On the default run the happiness–neutral distance is the smallest of all six pairs, about
+# two thirds of the sadness–neutral and anger–neutral distances. Happiness–anger comes next,
+# so the small distance says mainly that happiness's true positives move the two latent
+# units little away from the neutral reference. Happiness also has the fewest true positives,
+# which widens its interval.
+
+# %% [markdown]
+# ## Paper vs this run
+# Each claim of the paper sits beside this run's value, with the place in the paper that
+# makes it (`basis`; every claim below is in the text of §3 or the abstract). The verdict
+# rules:
+# - `yes` / `no` come only from a test that could have gone either way. Where the number of
+#   folds or utterances decides, that test is a bootstrap 95 % interval of the difference,
+#   printed in the row: over the folds for accuracies (paired by fold where two methods or
+#   datasets share the folds), over the utterances for recalls and attributions. `yes` when
+#   the interval lies wholly on the paper's side, `no` when wholly on the other, `unclear`
+#   otherwise. Words such as "much lower", "similar" and "high" get a stated threshold (5 UAR
+#   points, 60 % recall).
+# - A claim over many parts ("in all triads", "on these groups") holds when enough parts are
+#   decided `yes`, fails when too few could still become `yes`, and is `unclear` between.
+# - `n/a` for rows true by construction: on the synthetic corpus the generator plants strong
+#   cues along the arousal order on purpose, so "over 55 %" and "a latent dimension tracks
+#   activation" are built in, and DeepLIFT's neutral attributions centre on zero because the
+#   reference is the neutral mean.
+# - `n/a` also for claims about the paper's named corpora that this run only mimics. The
+#   paper finds the accuracy drop largest "specifically" on the German and French corpora. An
+#   earlier version of this notebook scored that claim only when the worst transfer corpus
+#   was a synthetic stand-in, whose "language" is our labelling, and never on real corpora.
+#   It is now scored on real corpora (mean drop on EmoDB/CaFE minus mean drop on SAVEE,
+#   paired over folds) and reported as `n/a`, with a stand-in `dataset`, on the stand-ins.
+#
+# On the synthetic default the comparison is qualitative. The corpus plants strong,
+# consistent cues, so raw features separate it almost perfectly, and the stand-in transfer
+# corpora differ by speakers, cue strength or channel, not by language.
+
+# %%
+rows = la.paper_claims(cv, triad_scores, triad_pred, group_attr, dataset=dataset, transfers=list(transfer_corpora),
+                       latent=latent_activation, rotation=rotation, seed=seed)
 table = paper_vs_run(rows, PAPER, dataset)
-print(table[["item", "this_run", "agrees"]].to_string(index=False))
-print("\nagrees:", table.agrees.value_counts().to_dict())
+show_table(table)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("agrees:", table.agrees.value_counts().reindex(["yes", "no", "unclear", "n/a"], fill_value=0).to_dict())
 
 # %% [markdown]
 # **Reading the comparison.** Where a claim fails on the synthetic corpus, that tells us about
 # the corpus, not that the paper is wrong. Its emotions are planted as large, consistent
 # shifts along a few acoustic directions, so the planted arousal order (sad < neutral < happy
-# < anger) is easy for a 2-D bottleneck to find. Happiness and anger share loud, high, bright
-# cues there, whereas the paper's IEMOCAP happiness is close to neutral. The transfer
-# stand-ins change the speakers, the cue strength and the channel but keep the "language", and
-# per-corpus standardisation removes most of a level or channel shift. That is why the 2-D
-# methods do not drop on the channel stand-in on the default run, whereas the raw SVC does,
-# since its 88 weights also use channel-sensitive detail. On the weaker-cue stand-in, the raw
-# SVC stays the best method. We did not tune the corpus to make the claims hold.
+# < anger) is easy for a 2-D bottleneck to find; that is why the accuracy and activation rows
+# are `n/a` here. Happiness and anger share loud, high, bright cues there, whereas the
+# paper's IEMOCAP happiness is close to neutral, so on the default run happiness is, if
+# anything, mistaken for anger more often than for neutral (the interval does not decide
+# it). The transfer stand-ins change the speakers, the
+# cue strength and the channel but keep the "language", and per-corpus standardisation
+# removes most of a level or channel shift. That is why PCA and the UAE score *higher* on the
+# channel stand-in than on the validation folds on the default run, while the raw SVC drops
+# there, since its 88 weights also use channel-sensitive detail. On the weaker-cue stand-in
+# the raw SVC stays the best method. Several rows are `unclear` rather than `no`: ten folds
+# or a few dozen true positives per emotion cannot tell the difference from noise (e.g. PCA
+# vs UAE, whose interval straddles the 5-point margin). Compared as whole profiles,
+# happiness's DeepLIFT attributions are closer to neutral's than sadness's or anger's are,
+# as the paper reads Fig. 4j, although they are almost as close to anger's. We did not tune
+# the corpus to make the claims hold.
 
 # %% [markdown]
 # ## Exercises
@@ -379,6 +446,11 @@ print("\nagrees:", table.agrees.value_counts().to_dict())
 # folds, scaling and autoencoder settings otherwise), so they scale with `n_folds` and
 # `epochs`. Answer in the solution cell, in the variables it names, then run the check cell.
 # The checks test properties that every correct answer has.
+
+# %%
+from helpers.exercise_guard import guard_exercises
+
+guard_exercises(dataset, "synthetic")
 
 # %%
 from dataclasses import replace
