@@ -450,7 +450,7 @@ print("agrees:", table.agrees.value_counts().reindex(["yes", "no", "unclear", "n
 # %%
 from helpers.exercise_guard import guard_exercises
 
-guard_exercises(dataset, "synthetic")
+exercises_run = guard_exercises(dataset, "synthetic")  # False: the cells below print why they were skipped
 
 # %%
 from dataclasses import replace
