@@ -175,7 +175,8 @@ def test_balanced_speakers_keeps_both_genders():
 def test_notebook_runs_on_the_emodb_subset(emodb_subset_dir, tmp_path):
     from helpers import reproduce
 
-    overrides = {"dataset": "emodb", "data_dir": str(emodb_subset_dir), "shift_datasets": "auto", "gt_dataset": "",
+    # override values are YAML scalars (as on the command line): '""' is the empty string
+    overrides = {"dataset": "emodb", "data_dir": str(emodb_subset_dir), "shift_datasets": "auto", "gt_dataset": '""',
                  "max_speakers": 0, "example_happy": "10b01Fa", "example_angry": "11b03Wa"}
     results = reproduce.run(["hjuler2025"], profile="smoke", overrides=overrides, output_dir=tmp_path,
                             figures_dir=tmp_path / "fig", progress=False, echo=lambda *_: None)
