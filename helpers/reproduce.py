@@ -57,7 +57,10 @@ class Result:
 
 
 def parse_value(text: str):
-    """Command-line parameter values are YAML scalars: 1 → int, 0.5 → float, true → bool."""
+    """Command-line parameter values are YAML scalars: 1 → int, 0.5 → float, true → bool;
+    an empty value stays the empty string (YAML would read it as null)."""
+    if isinstance(text, str) and not text.strip():
+        return text
     return yaml.safe_load(text) if isinstance(text, str) else text
 
 

@@ -312,6 +312,13 @@ def test_bad_parameter_values_are_refused_before_running(notebook, overrides, ex
     assert expected in str(err.value)
 
 
+def test_an_empty_value_is_the_empty_string_and_types_are_checked():
+    assert reproduce.parse_value("") == "" and reproduce.parse_value('""') == ""
+    assert reproduce.resolve_parameters("hjuler2025", None, {"gt_dataset": ""}) == {"gt_dataset": ""}
+    with pytest.raises(InvalidParameterError, match="'gt_dataset'.*None is NoneType, expected a string"):
+        reproduce.resolve_parameters("hjuler2025", None, {"gt_dataset": "null"})
+
+
 def test_data_dir_must_be_a_folder_and_exist_for_a_real_corpus(tmp_path):
     a_file = tmp_path / "f.txt"
     a_file.write_text("x")
