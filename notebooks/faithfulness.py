@@ -89,7 +89,9 @@ from helpers import features  # noqa: F401  (openSMILE before TensorFlow, see CO
 from helpers.quiet import quiet_output
 
 quiet_output()  # before TensorFlow and torch are imported: no library chatter in the stored outputs
-import keras  # noqa: F401  (imported before seeding, so that TensorFlow gets seeded)
+from helpers.simplenet import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # its C++ start-up lines bypass Python, and before seeding so that TF gets seeded
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
