@@ -1,4 +1,4 @@
-"""Print how much faster batched + masked embedding is than a per-file loop (design §9).
+"""Print how much faster batched + masked embedding is than a per-file loop.
 
 Baseline: the papers' code style, one clip at a time through the model, mean over its
 frames. Improved: `helpers.embeddings.embed_signals` (length-sorted batches, padding,

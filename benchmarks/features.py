@@ -1,4 +1,4 @@
-"""Print the feature-layer performance ratios (design §9), measured in one run on this machine.
+"""Print the feature-layer performance ratios, measured in one run on this machine.
 
 - openSMILE eGeMAPS: parallel (2 workers) vs one worker, same files, no cache (target ≥ 1.7×)
 - SSL embeddings: batched + masked vs a per-file loop, same tiny model (target ≥ 2×)

@@ -1,4 +1,4 @@
-"""Print how much faster batched occlusion is than one perturbation per forward pass (design §9).
+"""Print how much faster batched occlusion is than one perturbation per forward pass.
 
 Same clip, same random-init SmallResNet, same patch, captum `Occlusion` with
 `perturbations_per_eval` = 1 (the baseline: one forward pass per occluded patch) and = BATCH

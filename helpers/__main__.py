@@ -25,23 +25,17 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--figures-dir", type=Path,
                      help="where figures and tables go (default: figures/ for the default regeneration, "
                           "else <output-dir>/figures)")
-    rep.add_argument("--no-progress", action="store_true")
+    rep.add_argument("--no-progress", action="store_true",
+                     help="no progress bars (for logs and CI); the per-notebook summary is still printed")
     rep.add_argument("--check", action="store_true",
                      help="regenerate into a scratch folder and compare every table with the committed "
                           "one (the smoke profile: with tests/golden/smoke); exit 1 on a difference")
     rep.add_argument("--against", type=Path, metavar="DIR",
                      help="with --check: compare the figures already written under DIR instead of regenerating")
 
-    course = sub.add_parser("course", help="exercises: list them, release student versions, "
-                                           "or lay out an nbgrader course")
-    course.add_argument("action", choices=["list", "release", "source", "grade"])
-    course.add_argument("notebooks", nargs="*", metavar="PAPER",
-                        help="default: every notebook with exercises (grade: the submitted .ipynb files)")
-    course.add_argument("--out", type=Path, help="release: folder for the student notebooks; "
-                        "source: nbgrader course directory (required)")
-    course.add_argument("--profile", default="tutorial",
-                        help="parameters injected into the notebooks handed out (default: tutorial)")
-    course.add_argument("--no-profile", action="store_true", help="keep the notebooks' own defaults")
+    from .course import add_cli as add_course_cli
+
+    add_course_cli(sub)
 
     data = sub.add_parser("data", help="list, fetch or check corpora")
     data.add_argument("action", choices=["list", "fetch", "check"])

@@ -7,7 +7,7 @@ the authors average the zeros of unvoiced frames too (`voiced_only=False` reprod
 
 Δf = mean(cue in the salient windows) − mean(cue in a baseline), per utterance, where the
 baseline is the full trimmed clip (no padding) or the average of N random draws of k windows
-from the same grid: non-silent windows only ("random windows", the design's baseline), or any
+from the same grid: non-silent windows only ("random windows", the main baseline), or any
 window of the grid, pauses included ("random windows (incl. silence)"). The second exists
 because saliency may pick pauses while the first baseline never does: for an explainer that
 picks pauses, loudness Δf against non-silent windows is negative by construction. Frames of
@@ -34,7 +34,7 @@ CUES = {
 }
 VOICING_COLUMN = "F0semitoneFrom27.5Hz_sma3nz"
 LLD_HOP_S = 0.01
-RANDOM = "random windows"  # k random non-silent grid windows (the design's baseline)
+RANDOM = "random windows"  # k random non-silent grid windows (the main baseline)
 RANDOM_ANY = "random windows (incl. silence)"  # k random grid windows, pauses included
 BASELINES = ("full clip", RANDOM, RANDOM_ANY)
 

@@ -608,16 +608,13 @@ def add_cli(subparsers):
     """`course` with one sub-command per action, so that `course release --help` describes
     release's own arguments. The namespace is what `helpers.__main__._course` reads:
     `action`, `notebooks`, `out`, `profile`, `no_profile`."""
-    import argparse
-
     course = subparsers.add_parser("course", help=COURSE_HELP, description=f"Coursework: {COURSE_HELP}. "
                                    "See README.md, 'Teaching with this repository'.")
     actions = course.add_subparsers(dest="action", required=True, metavar="ACTION")
     papers = dict(nargs="*", metavar="PAPER", help="default: every notebook with exercises")
 
     def action(name, help, description):
-        parser = actions.add_parser(name, help=help, description=description,
-                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        parser = actions.add_parser(name, help=help, description=description)
         parser.set_defaults(out=None, profile=None, no_profile=False)
         return parser
 

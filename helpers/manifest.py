@@ -2,7 +2,7 @@
 
 A manifest is the single place that knows where a corpus comes from, how its files are
 laid out and how its labels map to the common vocabulary, so loaders and fetchers stay
-generic. Fields are described in design.md §4.
+generic. Fields are described in data_manifest/README.md.
 """
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ def save_table(df: pd.DataFrame, paper: str, name: str, markdown: bool = True) -
 def save_figure(fig, paper: str, name: str, data: pd.DataFrame | None = None) -> Path:
     """Write `figures/<paper>/<name>.png` byte-reproducibly, plus the plotted numbers as CSV.
 
-    `data` is required in spirit (design §3: every figure has its numbers beside it); pass
+    `data` is required in spirit (every figure has its numbers beside it); pass
     `data=None` only for drawings without numbers (architecture diagrams), which is recorded
     by writing no CSV.
     """

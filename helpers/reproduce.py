@@ -538,7 +538,7 @@ def summary(results: list[Result]) -> pd.DataFrame:
 
 
 def claims_summary(results) -> pd.DataFrame:
-    """Count yes / no / n/a in the paper_vs_run.csv of each notebook that ran successfully
+    """Count yes / no / unclear / n/a in the paper_vs_run.csv of each notebook that ran successfully
     and wrote that table in this run (under the current figures root); an older table left
     by an earlier run is never counted."""
     rows = []
@@ -547,8 +547,10 @@ def claims_summary(results) -> pd.DataFrame:
             continue
         path = figures_root() / r.notebook / "paper_vs_run.csv"
         if path.exists():
-            agrees = pd.read_csv(path)["agrees"].fillna("n/a").value_counts()
-            rows.append({"notebook": r.notebook, **{k: int(agrees.get(k, 0)) for k in ("yes", "no", "n/a")}})
+            from .verdicts import AGREES_VALUES
+
+            agrees = pd.read_csv(path, keep_default_na=False)["agrees"].replace("", "n/a").value_counts()
+            rows.append({"notebook": r.notebook, **{k: int(agrees.get(k, 0)) for k in AGREES_VALUES}})
     return pd.DataFrame(rows)
 
 

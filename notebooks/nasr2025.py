@@ -247,7 +247,7 @@ print(f"clips whose predicted logit is ≤ 0: {nonpositive} of {len(explain_i)} 
 # trimmed lead-in; we do not copy that. For each clip, one openSMILE eGeMAPS LLD call (10-ms
 # frames) serves the salient windows, the full clip (no padding) and two random baselines of
 # `n_random` draws of k windows from the same grid: non-silent windows only ("random windows",
-# the design's baseline) and any window, pauses included ("random windows (incl. silence)").
+# the main baseline) and any window, pauses included ("random windows (incl. silence)").
 # **Why both (a correction):** the salient windows may be pauses (see the occlusion note
 # below), the non-silent baseline never is; for an explainer that picks pauses, loudness Δf
 # against it is negative by construction, whatever the emotion. The unrestricted draws come

@@ -486,11 +486,10 @@ def test_release_takes_a_path_to_the_users_own_parameter_file(tmp_path):
 
 
 def course_cli():
-    import argparse
+    """The real command line (`python -m helpers`), so the test also sees how `course` is wired."""
+    from helpers.__main__ import _parser
 
-    parser = argparse.ArgumentParser(prog="python -m helpers")
-    course.add_cli(parser.add_subparsers(dest="command", required=True))
-    return parser
+    return _parser()
 
 
 @pytest.mark.parametrize("action,expected", [

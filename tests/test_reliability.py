@@ -523,7 +523,8 @@ def test_claims_count_only_tables_this_run_wrote(tmp_path, monkeypatch):
     assert not any("claims that hold" in line for line in lines)
 
     def writes_claims(nb, output, parameters):
-        pd.DataFrame({"agrees": ["yes", "no", None]}).to_csv(stale / "paper_vs_run.csv", index=False)
+        pd.DataFrame({"agrees": ["yes", "no", None, "unclear", "unclear", "n/a"]}).to_csv(
+            stale / "paper_vs_run.csv", index=False)
         nbformat.write(nb, output)
 
     fake_papermill(monkeypatch, writes_claims)
@@ -531,7 +532,8 @@ def test_claims_count_only_tables_this_run_wrote(tmp_path, monkeypatch):
     reproduce.run(["quickstart"], output_dir=tmp_path / "nb", figures_dir=tmp_path / "fig",
                   progress=False, echo=lines.append)
     claims = next(line for line in lines if "claims that hold" in line).splitlines()
-    assert claims[-1].split() == ["quickstart", "1", "1", "1"]
+    assert claims[-2].split() == ["notebook", "yes", "no", "unclear", "n/a"]
+    assert claims[-1].split() == ["quickstart", "1", "1", "2", "2"]  # an empty cell counts as n/a
 
 
 # ------------------------------------------------------------------ issue 28: pipeline version in cache keys
