@@ -1,7 +1,7 @@
 """Cross-check of our scores with Quantus 0.6, the toolkit XAI-evaluation papers cite: its
 PointingGame, RelevanceMassAccuracy and model-parameter randomisation (MPRT) on the same maps,
-regions and model give our numbers. Skipped when Quantus is not installed (it is not in the
-pinned stack: `pip install --no-deps quantus==0.6.0 opencv-python-headless cachetools`)."""
+regions and model give our numbers. Quantus is pinned in requirements.txt; the tests skip only in
+an environment built without it."""
 import warnings
 
 import numpy as np
