@@ -16,7 +16,10 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("reproduce", help="execute notebooks with papermill")
     rep.add_argument("notebooks", nargs="*", metavar="PAPER", help="default: all notebooks")
-    rep.add_argument("--profile", help="parameter file notebooks/params/<paper>.<profile>.yaml")
+    rep.add_argument("--profile", metavar="NAME|FILE.yaml",
+                     help="a profile name (notebooks/params/<paper>.<profile>.yaml, see `list`) or the path to "
+                          "your own YAML parameter file ('name: value' lines; a relative data_dir in it is read "
+                          "from the file's folder)")
     rep.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("KEY", "VALUE"), help="override one parameter (YAML value)")
     rep.add_argument("--output-dir", type=Path,
@@ -37,10 +40,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_course_cli(sub)
 
-    data = sub.add_parser("data", help="list, fetch or check corpora")
-    data.add_argument("action", choices=["list", "fetch", "check"])
-    data.add_argument("name", nargs="?")
-    data.add_argument("--data-dir", type=Path)
+    from .fetch import add_cli as add_data_cli
+
+    add_data_cli(sub)
 
     cache = sub.add_parser("cache", help="feature cache: info or clear")
     cache.add_argument("action", choices=["info", "clear"])
@@ -115,19 +117,20 @@ def _grade(paths) -> int:
 
 
 def _data(args) -> int:
-    from . import datasets, fetch
+    from . import fetch, manifest
 
     if args.action == "list":
-        for name in datasets.list_corpora():
-            print(name)
+        print(fetch.describe_corpora(args.data_dir))
         return 0
     if not args.name:
-        raise InvalidParameterError(f"'data {args.action}' needs a corpus name; valid: {', '.join(datasets.list_corpora())}")
-    if args.action == "fetch":
-        fetch.fetch(args.name, data_dir=args.data_dir)
-    report = fetch.check(args.name, data_dir=args.data_dir)
+        raise InvalidParameterError(f"'data {args.action}' needs a corpus name; valid: {', '.join(manifest.valid_names())}")
+    act = fetch.fetch if args.action == "fetch" else fetch.check
+    report = act(args.name, data_dir=args.data_dir)
     print(report)
-    return 0 if getattr(report, "ok", True) else 1
+    status, why = fetch.exit_status(report, args.allow_subset)
+    if why:
+        print(why)
+    return status
 
 
 def _cache(args) -> int:

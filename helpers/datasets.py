@@ -322,10 +322,10 @@ def _demographics(manifest: dict, root: Path) -> dict:
     return out
 
 
-def _listed(items) -> str:
+def _listed(items, limit: int = _MAX_LISTED) -> str:
     items = list(items)
-    more = f" ... and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
-    return ", ".join(map(str, items[:_MAX_LISTED])) + more
+    more = f" ... and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(map(str, items[:limit])) + more
 
 
 def scan_corpus(manifest: dict, root, strict: bool = True, emotion_map=None) -> pd.DataFrame:

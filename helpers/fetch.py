@@ -24,16 +24,19 @@ from urllib.request import url2pathname
 from . import paths
 from .datasets import (
     DOWNLOADS_DIRNAME,
+    _listed,
     find_corpus_root,
+    layout_files,
     missing_corpus_error,
     scan_corpus,
 )
 from .errors import ChecksumMismatchError, DatasetError, SerxaiError, UnsafeArchiveError
 from .fileio import atomic_write_text
-from .manifest import check_corpus_name, load_manifest, synthetic_variants, validate_manifest
+from .manifest import check_corpus_name, list_corpora, load_manifest, synthetic_variants, validate_manifest
 
 LOCK_NAME = ".serxai-lock.json"
 _MAX_LISTED_MISSING = 20
+_MAX_LISTED_SPEAKERS = 20
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
 
@@ -325,7 +328,11 @@ def fetch(name: str, data_dir=None, progress: bool = True, manifest: dict | None
 
 @dataclass
 class CheckReport:
-    """What `check` found: `ok` is True when nothing is missing, extra or altered."""
+    """What `check` found: `ok` is True when nothing is missing, extra or altered.
+
+    `missing` counts the manifest's files that are not there; when that is all (`is_subset`
+    and no `problems`), the folder holds a subset of the corpus, which `load` and the notebooks
+    accept (with an IncompleteCorpusWarning), and `subset` says what is there."""
 
     name: str
     root: str
@@ -333,16 +340,34 @@ class CheckReport:
     found_files: int | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    missing: int = 0
+    subset: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.missing
+
+    @property
+    def is_subset(self) -> bool:
+        """Some, not all, of the manifest's files are there."""
+        return bool(self.found_files) and self.missing > 0
 
     def __str__(self) -> str:
-        head = f"{self.name} at {self.root}: " + ("OK" if self.ok else f"{len(self.problems)} problem(s)")
-        if self.expected_files is not None:
-            head += f" ({self.found_files} of {self.expected_files} files)"
-        lines = [head] + [f"  problem: {p}" for p in self.problems] + [f"  note: {n}" for n in self.notes]
+        counts = f"{self.found_files} of {self.expected_files} files"
+        only_subset = self.is_subset and not self.problems
+        if self.ok:
+            state = "OK" + (f" ({counts})" if self.expected_files is not None else "")
+        elif only_subset:
+            state = f"a subset of the corpus ({counts}, {self.missing} missing); nothing else wrong"
+        else:
+            state = f"{len(self.problems) + bool(self.missing)} problem(s)" + (
+                f" ({counts})" if self.expected_files is not None else "")
+        lines = [f"{self.name} at {self.root}: {state}"]
+        if self.missing and not only_subset:
+            lines.append(f"  problem: {self.missing} of {self.expected_files} files missing")
+        lines += [f"  problem: {p}" for p in self.problems]
+        lines += [f"  {s}" for s in self.subset]
+        lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -363,6 +388,27 @@ def _check_archives(root: Path, report: CheckReport) -> None:
         if len(missing) > _MAX_LISTED_MISSING:
             report.problems.append(f"... and {len(missing) - _MAX_LISTED_MISSING} more files "
                                    f"from {filename} missing")
+
+
+def _subset_description(m: dict, table, root: Path, found: int) -> tuple[list[str], str]:
+    """What a subset holds (speakers present and absent, emotions, file names), and a note on
+    what the notebooks do with it."""
+    speakers = [f"{s} ({g['gender'].iloc[0]}, {len(g)} file{'s' * (len(g) != 1)})"
+                for s, g in table.groupby("speaker", sort=True)]
+    absent = sorted(set(m["speakers"]) - set(table["speaker"]))
+    of_all = f" of {len(m['speakers'])}" if m["speakers"] else ""
+    emotions = table["emotion"].value_counts().sort_index()
+    base = Path(root).resolve()
+    files = sorted(Path(p).relative_to(base).as_posix() if Path(p).is_relative_to(base) else Path(p).name
+                   for p in table["path"])
+    return [
+        f"speakers: {len(speakers)}{of_all} here: {_listed(speakers, _MAX_LISTED_SPEAKERS)}"
+        + (f"; absent: {_listed(absent, _MAX_LISTED_SPEAKERS)}" if absent else ""),
+        "emotions: " + ", ".join(f"{e} {n}" for e, n in emotions.items()),
+        f"files: {_listed(files)}",
+    ], (f"the notebooks run on a subset: helpers.datasets.load uses the {len(table)} files found and "
+        f"warns once (IncompleteCorpusWarning: found {found} of {m['n_files']} {m['name']} files); "
+        "results then describe these speakers only")
 
 
 def check(name: str, data_dir=None, manifest: dict | None = None) -> CheckReport:
@@ -394,9 +440,10 @@ def check(name: str, data_dir=None, manifest: dict | None = None) -> CheckReport
         table = None
     if table is not None:
         r = table.attrs["report"]
-        report.found_files = r["found"]
-        if r["missing"]:
-            report.problems.append(f"{r['missing']} of {r['expected']} files missing")
+        report.found_files, report.missing = r["found"], r["missing"]
+        if report.is_subset:
+            report.subset, note = _subset_description(m, table, root, r["found"])
+            report.notes.append(note)
         if r["extra"]:
             report.problems.append(f"{r['extra']} more files than the manifest's {r['expected']}")
         for key, what in (("unparsed", "names outside the naming scheme"),
@@ -408,3 +455,126 @@ def check(name: str, data_dir=None, manifest: dict | None = None) -> CheckReport
             report.notes.append(f"labels without a common emotion (dropped): {r['excluded']}")
     _check_archives(lock_root, report)
     return report
+
+
+# --------------------------------------------------------------------------------------
+# What is on disk: `data list`
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class CorpusStatus:
+    """One row of `data list`: a corpus, its licence and access, and what the data dir holds."""
+
+    name: str
+    access: str
+    licence: str
+    root: Path | None = None  # where the corpus was found; None when absent
+    found: int = 0  # audio files matching the layout (synthetic: files on disk)
+    expected: int | None = None  # the manifest's n_files (synthetic: rows of metadata.csv)
+
+    @property
+    def present(self) -> str:
+        if self.root is None:
+            return "no" if self.access != "generated" else "not yet"  # generated on first use
+        if self.expected is not None and 0 < self.found < self.expected:
+            return "subset"
+        return "yes"
+
+
+def corpus_status(name: str, data_dir=None) -> CorpusStatus:
+    """Whether corpus `name` is under the data dir and how many of its audio files are there;
+    never raises for an absent or damaged copy (that is `check`'s job)."""
+    base = paths.data_dir(data_dir)
+    m = load_manifest(name)
+    status = CorpusStatus(name=m["name"], access=m["access"], licence=m["licence"], expected=m["n_files"])
+    if m["access"] == "generated":
+        root = base / name
+        if (root / "metadata.csv").is_file():
+            import pandas as pd
+
+            status.root = root
+            status.expected = len(pd.read_csv(root / "metadata.csv", usecols=["relpath"]))
+            status.found = len(layout_files(root, m["layout"]))
+        return status
+    status.root = find_corpus_root(m, base)
+    if status.root is not None:
+        status.found = len(layout_files(status.root, m["layout"]))
+    return status
+
+
+def describe_corpora(data_dir=None) -> str:
+    """Text for `python -m helpers data list`: one row per corpus (manifests first, then the
+    generated variants) with access, presence, files found of the expected count, the folder
+    it was found in (relative to the data dir) and the licence."""
+    base = paths.data_dir(data_dir)
+    rows = [("corpus", "access", "present", "files", "folder", "licence")]
+    for name in list_corpora() + list(synthetic_variants()):
+        s = corpus_status(name, base)
+        known = s.expected is not None and (s.root is not None or s.access != "generated")
+        files = f"{s.found}/{s.expected}" if known else "-"
+        folder = "-" if s.root is None else s.root.relative_to(base).as_posix() + "/"
+        rows.append((s.name, s.access, s.present, files, folder, s.licence))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
+    return "\n".join([f"data directory: {base}", *lines])
+
+
+# --------------------------------------------------------------------------------------
+# Command line: `python -m helpers data ...`
+# --------------------------------------------------------------------------------------
+
+DATA_HELP = "list corpora (licence, access, what the data dir holds), fetch one, check a copy"
+
+
+def add_cli(subparsers):
+    """`data` with one sub-command per action, so that `data check --help` describes check's
+    own arguments. The namespace is what `helpers.__main__._data` reads: `action`, `name`,
+    `data_dir`, `allow_subset`."""
+    data = subparsers.add_parser("data", help=DATA_HELP, description=f"Corpora: {DATA_HELP}. See README.md, "
+                                 "'Running on real corpora'.")
+    actions = data.add_subparsers(dest="action", required=True, metavar="ACTION")
+    folder = dict(type=Path, metavar="DIR", help=f"the folder holding <corpus>/, or a corpus folder itself "
+                                                 f"(default: ${paths.DATA_ENV_VAR}, else the per-user cache folder)")
+    corpus = dict(nargs="?", metavar="CORPUS", help=f"one of: {', '.join(list_corpora() + list(synthetic_variants()))}")
+
+    def action(name, help, description):
+        parser = actions.add_parser(name, help=help, description=description)
+        parser.set_defaults(name=None, allow_subset=False)
+        parser.add_argument("--data-dir", **folder)
+        return parser
+
+    action("list", "every corpus: access, whether it is under the data dir, files found, licence",
+           "Print one row per corpus (data_manifest/*.yaml, then the generated synthetic variants): access "
+           "(public: `data fetch` downloads it; manual: licensed, `data fetch` prints the steps; generated: "
+           "written on first use), whether it is under the data dir (yes, subset, no), audio files found "
+           "of the manifest's count, the folder it was found in, and its licence.")
+    fetch_cli = action("fetch", "download, verify and unpack a public corpus, then check it",
+                       "Download a public corpus into <data dir>/<corpus>, verify its archive (sha256, recorded "
+                       "on first download) and unpack it safely, then print what `data check` prints. A licensed "
+                       "corpus prints the numbered steps to obtain it. Exit 1 unless the copy is complete.")
+    fetch_cli.add_argument("name", **corpus)
+    check_cli = action("check", "verify a copy: names, labels, file count, archive hashes; describe a subset",
+                       "Verify a corpus on disk against its manifest: file names and labels, the file count, "
+                       "archive hashes and unpacked files against the lock. A folder with fewer files than the "
+                       "manifest is reported as a subset: which speakers, emotions and files are there; the "
+                       "notebooks run on it (with an IncompleteCorpusWarning). Exit 0 when the copy is the "
+                       "complete corpus, 1 otherwise (a subset included, unless --allow-subset).")
+    check_cli.add_argument("name", **corpus)
+    check_cli.add_argument("--allow-subset", action="store_true",
+                           help="exit 0 for a subset in which nothing else is wrong (fewer files, none misnamed, "
+                                "extra or altered)")
+    return data
+
+
+def exit_status(report: CheckReport, allow_subset: bool = False) -> tuple[int, str | None]:
+    """(exit status of `data check` / `data fetch`, a line explaining it for a subset or None)."""
+    if report.ok:
+        return 0, None
+    if not report.is_subset:
+        return 1, None
+    if allow_subset and not report.problems:
+        return 0, "exit status 0: a subset, accepted with --allow-subset"
+    if report.problems:
+        return 1, "exit status 1: problems beyond the missing files (above)"
+    return 1, ("exit status 1: not the complete corpus (a subset); pass --allow-subset to accept one "
+               "in which nothing else is wrong")

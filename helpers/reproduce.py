@@ -139,14 +139,14 @@ def _check_data_dir(notebook: str, value, parameters: dict, declared: dict, sour
     if not isinstance(value, str):
         raise _bad(notebook, "data_dir", f"{value!r} is {_kind(value)}, expected a folder path")
     folder = resolve_data_dir(value, source)
+    shown = repr(value) if str(folder) == value else f"{value!r} ({folder})"
     if folder.exists() and not folder.is_dir():
-        raise _bad(notebook, "data_dir", f"{value!r} ({folder}) is a file, not a folder")
+        raise _bad(notebook, "data_dir", f"{shown} is a file, not a folder")
     corpora = [c for name in CORPUS_PARAMETERS if name in declared
                for c in _corpus_names(parameters.get(name, declared[name].default))]
     real = [c for c in corpora if isinstance(c, str) and c not in ("", "auto") and c not in synthetic_variants()]
     if not folder.exists() and real:
-        raise _bad(notebook, "data_dir", f"{value!r} ({folder}) does not exist, and corpus "
-                                         f"{real[0]!r} is read from it")
+        raise _bad(notebook, "data_dir", f"{shown} does not exist, and corpus {real[0]!r} is read from it")
     paths.data_dir(folder)  # refuses a folder inside the repository
 
 
@@ -171,11 +171,18 @@ def check_parameters(notebook: str, values: dict, declared: dict | None = None, 
 
 def resolve_parameters(name: str, profile: str | None, overrides: dict) -> dict:
     """Profile file values, then overrides; every key must exist in the parameters cell, and
-    every value must pass `check_parameters`."""
+    every value must pass `check_parameters`. `profile` is a profile name
+    (notebooks/params/<name>.<profile>.yaml) or the path to a parameter file of one's own,
+    whose relative data_dir is read from the file's folder (`course.read_parameter_file`)."""
+    from .course import is_parameter_file, read_parameter_file
+
     declared = notebooks.parameters(name)
     values: dict = {}
     sources: dict = {}
-    if profile:
+    if is_parameter_file(profile):
+        values.update(read_parameter_file(name, profile))
+        sources = dict.fromkeys(values, Path(profile).expanduser())
+    elif profile:
         path = notebooks.profile_path(name, profile)
         if not path.exists():
             raise InvalidParameterError(

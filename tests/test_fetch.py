@@ -178,9 +178,9 @@ def test_check_reports_missing_and_altered_files(mirror):
     with (root / "downloads" / "emodb-mini.zip").open("ab") as fh:
         fh.write(b"tampered")
     report = check("emodb", data_dir=data, manifest=m)
-    assert not report.ok and report.found_files == 2
-    text = "\n".join(report.problems)
-    assert "1 of 3 files missing" in text
+    assert not report.ok and report.found_files == 2 and report.missing == 1
+    text = str(report)
+    assert "problem: 1 of 3 files missing" in text
     assert f"missing file {root / 'wav' / '08a02Lb.wav'}" in text
     assert "sha256" in text and "differs from the lock" in text
     assert "problem(s)" in str(report)
@@ -211,7 +211,8 @@ def test_fetch_manual_corpus_gives_steps(tmp_path):
 def test_fetch_manual_corpus_already_present_is_checked(tmp_path, make_corpus):
     make_corpus(tmp_path / "savee", ["AudioData/DC/a01.wav", "AudioData/KL/sa02.wav"])
     report = fetch("savee", data_dir=tmp_path, progress=False)
-    assert not report.ok and report.found_files == 2 and "478 of 480 files missing" in report.problems[0]
+    assert not report.ok and report.found_files == 2 and report.missing == 478 and report.is_subset
+    assert "a subset of the corpus (2 of 480 files, 478 missing)" in str(report)
 
 
 # ---------------------------------------------------------------- unsafe archives
