@@ -137,11 +137,13 @@ def test_data_check_describes_a_subset_and_exits_1_unless_allowed(tmp_path, make
                         "absent: 09, 10, 11, 12, 13, 14, 15, 16")
     assert lines[2] == "  emotions: anger 1, boredom 1, sadness 1"
     assert lines[3] == "  files: wav/03a01Wa.wav, wav/03b02Ta.wav, wav/08a02Lb.wav"
-    assert "the notebooks run on a subset" in lines[4] and "IncompleteCorpusWarning: found 3 of 535 emodb files" in lines[4]
+    assert "the notebooks run on a subset" in lines[4]
+    assert "IncompleteCorpusWarning: found 3 of 535 emodb files" in lines[4]
     assert lines[-1].startswith("exit status 1: not the complete corpus (a subset); pass --allow-subset")
     assert "problem" not in done.stdout
     allowed = cli("data", "check", "emodb", "--data-dir", str(tmp_path), "--allow-subset")
-    assert allowed.returncode == 0 and allowed.stdout.splitlines()[-1] == "exit status 0: a subset, accepted with --allow-subset"
+    assert allowed.returncode == 0
+    assert allowed.stdout.splitlines()[-1] == "exit status 0: a subset, accepted with --allow-subset"
 
 
 def test_data_check_allow_subset_still_fails_a_misnamed_file(tmp_path, make_corpus):
@@ -183,12 +185,14 @@ def test_reproduce_profile_file_relative_data_dir_is_read_from_its_folder(tmp_pa
 
 @pytest.mark.parametrize("content,expected", [
     ("seed: abc\n", "invalid parameter 'seed' for notebook 'quickstart': 'abc' is a string, expected an integer"),
-    ("dataset: emodb\ndata_dir: nowhere\n", "invalid parameter 'data_dir' for notebook 'quickstart': '{folder}/nowhere' does not exist, and corpus 'emodb'"),
+    ("dataset: emodb\ndata_dir: nowhere\n",
+     "invalid parameter 'data_dir' for notebook 'quickstart': '{folder}/nowhere' does not exist, and corpus 'emodb'"),
     ("nosuch: 1\n", "{folder}/mine.yaml: unknown parameter 'nosuch' for notebook 'quickstart'"),
 ])
 def test_reproduce_profile_file_is_validated_before_running(tmp_path, content, expected):
     (tmp_path / "mine.yaml").write_text(content)
-    done = cli("reproduce", "quickstart", "--profile", str(tmp_path / "mine.yaml"), "--output-dir", str(tmp_path / "out"))
+    done = cli("reproduce", "quickstart", "--profile", str(tmp_path / "mine.yaml"),
+               "--output-dir", str(tmp_path / "out"))
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected.format(folder=tmp_path) in lines[0]
