@@ -22,7 +22,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PIP) --no-deps -r requirements-nodeps.txt 2>&1 | $(QUIET_PIP)
 	$(PIP) --no-deps -e . 2>&1 | $(QUIET_PIP)
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (serxai)" >/dev/null
-	$(PY) -c "import helpers, torch, tensorflow, transformers, opensmile, papermill; from helpers.zennit_compat import import_zennit; import_zennit()"
+	$(PY) -c "import helpers, torch, tensorflow, transformers, opensmile, papermill, resemblyzer, webrtcvad; from helpers.zennit_compat import import_zennit; import_zennit()"
 	@touch $(STAMP)
 
 # Regenerate every figure and table on the offline defaults.

@@ -1,4 +1,5 @@
-"""Mean-pooled hidden states of self-supervised speech models (WavLM, wav2vec 2.0).
+"""Mean-pooled hidden states of speech encoders: self-supervised models (WavLM, wav2vec 2.0)
+and the pretrained GE2E speaker encoder packaged in `resemblyzer` (`helpers.ge2e`).
 
 Dixit et al. probe mean-pooled WavLM-large embeddings; EmoLIME explains the audEERING
 wav2vec2 emotion model. Both need one vector per file, and batching clips of different
@@ -10,6 +11,10 @@ Offline (no hub access, the default here and in CI) `tiny-wavlm` / `tiny-wav2vec
 small *randomly initialised* stand-ins built from a config: they exercise the whole
 pipeline (frame rate, masking, pooling, caching) but their numbers mean nothing about
 emotion. The papers' checkpoints load by name once they are in the Hugging Face cache.
+`ge2e` is a genuinely pretrained network that needs no download (its weights come with the
+installed resemblyzer wheel): a speaker encoder, not an emotion or SSL model, so it stands in
+for "a pretrained deep embedding" only. `ge2e-random` is the same network with random weights,
+the null it is compared with.
 """
 from __future__ import annotations
 
@@ -30,13 +35,16 @@ from .progress import progress as progress_bar
 
 SAMPLING_RATE = 16000
 TINY_MODELS = ("tiny-wavlm", "tiny-wav2vec2")
+GE2E_MODELS = ("ge2e", "ge2e-random")  # helpers.ge2e: pretrained (packaged weights) / random init
+STAND_INS = TINY_MODELS + ("ge2e-random",)  # random-init: they demonstrate a pipeline, nothing learned
 CHECKPOINTS = (
     "microsoft/wavlm-large",  # Dixit et al. 2024
     "microsoft/wavlm-base-plus",  # the Binder-sized option
     "audeering/wav2vec2-large-robust-12-ft-emotion-msp-dim",  # the model EmoLIME explains
 )
-KNOWN_MODELS = TINY_MODELS + CHECKPOINTS
+KNOWN_MODELS = TINY_MODELS + GE2E_MODELS + CHECKPOINTS
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+DEFAULT_BATCH_SIZE = 8  # clips per forward pass unless the model sets `default_batch_size`
 
 # Small enough to build in ~0.1 s, shaped like the large models: same 320x conv stride
 # (so frame counts match the real ones), per-frame layer norm and an attention mask.
@@ -113,7 +121,8 @@ def _not_available(name: str, reason: str) -> ModelNotAvailableError:
         f"the Hugging Face cache ({reason}). To get it: run once with internet access (it is then "
         f"cached), or run `huggingface-cli download {name}`, or pass the path of a local directory "
         f"holding the model. Without the checkpoint, use the offline stand-in 'tiny-wavlm' "
-        f"(random weights: it demonstrates the pipeline, not the paper's numbers)."
+        f"(random weights: it demonstrates the pipeline, not the paper's numbers), or 'ge2e' "
+        f"(a pretrained speaker encoder that ships with resemblyzer: learned, but not the paper's model)."
     )
 
 
@@ -178,20 +187,34 @@ def _load_pretrained(name: str):
 
 
 def padding_is_safe(model, feature_extractor) -> bool:
-    """True when zero padding cannot change valid frames: layer-norm conv encoder + mask.
+    """True when zero padding cannot change valid frames: layer-norm conv encoder + mask, or a
+    model that says so (`pads_safely`: GE2E's unidirectional LSTM over per-clip mel frames).
 
     Group-norm encoders (wav2vec2-base, WavLM-base+) normalise over time, padding
     included, and models whose extractor returns no mask attend to padded frames.
     """
+    if getattr(model, "pads_safely", False):
+        return True
     return bool(getattr(feature_extractor, "return_attention_mask", False)) and (
         getattr(model.config, "feat_extract_norm", "group") == "layer"
     )
+
+
+def model_label(name: str) -> str:
+    """How figures and tables name the model: stand-ins and the speaker encoder say what they are."""
+    name = str(name)
+    if name in STAND_INS:
+        return f"{name} (random-init stand-in)"
+    if name == "ge2e":
+        return "ge2e (pretrained GE2E speaker encoder, not an SER model)"
+    return name
 
 
 def _info(name: str, model, feature_extractor, kind: str) -> dict:
     return {
         "name": name,
         "kind": kind,
+        "label": model_label(name),
         "hidden_size": int(model.config.hidden_size),
         "num_layers": int(model.config.num_hidden_layers),
         "sampling_rate": int(feature_extractor.sampling_rate),
@@ -202,15 +225,23 @@ def _info(name: str, model, feature_extractor, kind: str) -> dict:
 def load_model(name: str = "tiny-wavlm", seed: int = 0):
     """(model in eval mode, feature extractor, info) for a stand-in, hub id or local folder.
 
-    info["kind"] is "random-init stand-in" for the tiny models, so a figure made with them
-    can say so. A checkpoint that cannot be found raises ModelNotAvailableError saying how
-    to get it; an unknown bare name raises InvalidParameterError listing the known ones.
+    info["kind"] is "random-init stand-in" for the tiny models and `ge2e-random`, so a figure
+    made with them can say so ("pretrained" otherwise; info["label"] names the model for a
+    title). `ge2e` loads the GE2E weights packaged in resemblyzer (no network; `seed` unused).
+    A checkpoint that cannot be found raises ModelNotAvailableError saying how to get it; an
+    unknown bare name raises InvalidParameterError listing the known ones.
     """
     name = str(name)
     _check_known_name(name)
     if name in TINY_MODELS:
         model, extractor = _build_tiny(name, seed), tiny_feature_extractor()
         return model, extractor, _info(name, model, extractor, "random-init stand-in")
+    if name in GE2E_MODELS:
+        from . import ge2e
+
+        model, extractor = ge2e.build(pretrained=name == "ge2e", seed=seed), ge2e.FrontEnd()
+        kind = "pretrained" if name == "ge2e" else "random-init stand-in"
+        return model, extractor, _info(name, model, extractor, kind)
     model, extractor = _load_pretrained(name)
     return model, extractor, _info(name, model, extractor, "pretrained")
 
@@ -234,22 +265,48 @@ def model_identity(name: str = "tiny-wavlm", seed: int = 0) -> str:
     if name in TINY_MODELS:
         recipe = hashlib.sha256(json.dumps(TINY_CONFIG, sort_keys=True).encode()).hexdigest()[:12]
         return f"{name}:seed={seed}:torch={torch.__version__}:config={recipe}"
+    if name in GE2E_MODELS:
+        return _ge2e_identity(name, seed)
     return f"{name}:{_folder_fingerprint(_checkpoint_dir(name))}"
+
+
+def _ge2e_identity(name: str, seed: int) -> str:
+    """Front end (librosa, resemblyzer) and weights: the packaged file's bytes, or the seed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import librosa
+    import torch
+
+    from . import ge2e
+    from .cache import file_digest
+
+    try:
+        resemblyzer = version("resemblyzer")
+    except PackageNotFoundError:
+        resemblyzer = "missing"
+    weights = (f"weights={file_digest(ge2e.weights_path())[:16]}" if name == "ge2e"
+               else f"seed={seed}:torch={torch.__version__}")
+    recipe = hashlib.sha256(repr(ge2e.CONFIG).encode()).hexdigest()[:12]
+    return f"{name}:{weights}:resemblyzer={resemblyzer}:librosa={librosa.__version__}:config={recipe}"
 
 
 # ---------------------------------------------------------------- embedding signals
 
 
 def _layer_indices(layer, model) -> list[int]:
-    """Indices into hidden_states (0 = transformer input: projected conv features; -1 = output)."""
+    """Indices into hidden_states (0 = transformer input: projected conv features; -1 = output;
+    GE2E: 0..2 = LSTM layers 1..3, -1 = the projected embedding)."""
     _check_layer_type(layer)
     n_states = model.config.num_hidden_layers + 1
     if layer == "all":
         return list(range(n_states))
     if not -n_states <= layer < n_states:
+        meaning = (f"0 = LSTM layer 1, -1 = the projected embedding after {n_states - 1} LSTM layers"
+                   if model.config.model_type == "ge2e"
+                   else f"0 = feature projection, -1 = last of {n_states - 1} layers")
         raise InvalidParameterError(
             f"invalid layer {layer!r}; valid choices: 'all' or an integer from {-n_states} to "
-            f"{n_states - 1} (0 = feature projection, -1 = last of {n_states - 1} layers)"
+            f"{n_states - 1} ({meaning})"
         )
     return [int(layer) % n_states]
 
@@ -257,15 +314,25 @@ def _layer_indices(layer, model) -> list[int]:
 def _frame_counts(model, n_samples) -> np.ndarray:
     import torch
 
+    if hasattr(model, "frame_counts"):  # helpers.ge2e: mel frames
+        return np.asarray(model.frame_counts(n_samples), dtype=np.int64)
     lengths = torch.as_tensor(np.asarray(n_samples, dtype=np.int64))
     frames = model._get_feat_extract_output_lengths(lengths, add_adapter=False)
     return frames.numpy().astype(np.int64)
 
 
 def _check_batch_size(batch_size) -> None:
+    if batch_size is None:  # the model's own default
+        return
     is_int = isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool)
     if not is_int or batch_size < 1:
-        raise InvalidParameterError(f"invalid batch_size {batch_size!r}; expected an integer >= 1")
+        raise InvalidParameterError(f"invalid batch_size {batch_size!r}; expected an integer >= 1 or None")
+
+
+def _batch_size_for(model, batch_size) -> int:
+    """None: the model's `default_batch_size` (GE2E: 32, its LSTM steps through time, so small
+    batches waste most of each step), else DEFAULT_BATCH_SIZE."""
+    return int(batch_size if batch_size is not None else getattr(model, "default_batch_size", DEFAULT_BATCH_SIZE))
 
 
 def _check_layer_type(layer) -> None:
@@ -356,15 +423,17 @@ def _combine_chunks(pooled, frames, owners, n_signals: int) -> np.ndarray:
     return (total / counts[:, None, None]).astype(np.float32)
 
 
-def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int = 8,
+def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int | None = None,
                   max_chunk_s: float = 20.0, progress: bool = False) -> np.ndarray:
     """Mean over valid frames of one layer's hidden states: (n, hidden), or (n, layers+1, hidden).
 
     Signals must be mono at the extractor's rate. Batches are length-sorted and padded;
     with a layer-norm encoder and attention mask the result equals one-at-a-time inference
     (within float error). Other models are batched only with equal-length signals, so the
-    result is still exact (and mostly one at a time). Signals longer than `max_chunk_s`
-    are split into equal chunks whose means are combined weighted by frame counts.
+    result is still exact (and mostly one at a time). GE2E (`helpers.ge2e`) pads its mel
+    frames, which its unidirectional LSTM cannot see from earlier frames: exact as well.
+    Signals longer than `max_chunk_s` are split into equal chunks whose means are combined
+    weighted by frame counts. `batch_size=None`: the model's default (8; GE2E 32).
     """
     _check_batch_size(batch_size)
     if not isinstance(max_chunk_s, (int, float, np.number)) or not max_chunk_s > 0.1:
@@ -381,7 +450,7 @@ def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int =
     frames = np.empty(len(pieces), dtype=np.int64)
     pad_ok = padding_is_safe(model, feature_extractor)
     use_mask = bool(getattr(feature_extractor, "return_attention_mask", False))
-    batches = _plan_batches([len(p) for p in pieces], int(batch_size), pad_ok)
+    batches = _plan_batches([len(p) for p in pieces], _batch_size_for(model, batch_size), pad_ok)
     for batch in progress_bar(batches, desc="embedding", unit="batch", enabled=progress):
         pooled[batch], frames[batch] = _forward_batch(
             [pieces[i] for i in batch], model, feature_extractor, layers, use_mask)
@@ -457,7 +526,8 @@ def _embed_missing(paths_by_key, model_name, seed, embed_kw: dict, show: bool, f
     so the caller can store each batch at once (an interrupted run resumes from there)."""
     model, extractor, info = load_model(model_name, seed=seed)
     keys = _by_duration(paths_by_key)
-    step = embed_kw["batch_size"]
+    step = _batch_size_for(model, embed_kw["batch_size"])
+    embed_kw = {**embed_kw, "batch_size": step}
     with progress_bar(total=len(keys), desc=f"embedding with {model_name}", unit="file",
                       enabled=show) as bar:
         for start in range(0, len(keys), step):
@@ -475,7 +545,7 @@ def _warn_skipped(skipped) -> None:
                       f"{more}; see result.attrs['skipped']", SkippedFilesWarning, stacklevel=3)
 
 
-def embed_files(df_or_paths, model_name: str = "tiny-wavlm", layer=-1, batch_size: int = 8,
+def embed_files(df_or_paths, model_name: str = "tiny-wavlm", layer=-1, batch_size: int | None = None,
                 cache: bool = True, cache_root=None, progress: bool = True, on_error: str = "skip",
                 seed: int = 0, max_chunk_s: float = 20.0) -> pd.DataFrame:
     """One mean-pooled embedding per file: columns emb_0..emb_{h-1} (layer="all":
@@ -483,7 +553,8 @@ def embed_files(df_or_paths, model_name: str = "tiny-wavlm", layer=-1, batch_siz
 
     Each file's vector is cached under a key of (file bytes, model, layer, transformers
     version, model identity); files already cached are neither read as audio nor run
-    through the model, and the model is not even loaded when all are cached. Bad files
+    through the model, and the model is not even loaded when all are cached. A cached entry
+    of the wrong shape or with NaN/inf is treated as corrupt and recomputed. Bad files
     are left out (never zero rows), listed in `result.attrs["skipped"]` as (path, reason)
     and warned about; on_error="raise" raises the first instead.
     """
@@ -505,16 +576,18 @@ def embed_files(df_or_paths, model_name: str = "tiny-wavlm", layer=-1, batch_siz
     version = f"transformers={transformers.__version__};model={model_identity(model_name, seed)}"
     params = {"layer": layer, "max_chunk_s": max_chunk_s, "pooling": "mean over valid frames"}
     keys = _file_keys(paths, extractor_name, params, version, fail)
+    config = _config_of(model_name)
+    shape = (config.num_hidden_layers + 1, config.hidden_size) if layer == "all" else (config.hidden_size,)
 
     vectors: dict[str, np.ndarray] = {}
     missing: dict[str, str] = {}
     for i, key in keys.items():
-        hit = store.get(extractor_name, key)
+        hit = store.get(extractor_name, key, shape=shape, finite=True)
         if hit is not None:
             vectors[key] = hit.values
         else:
             missing.setdefault(key, paths[i])
-    embed_kw = {"layer": layer, "batch_size": int(batch_size), "max_chunk_s": max_chunk_s}
+    embed_kw = {"layer": layer, "batch_size": batch_size, "max_chunk_s": max_chunk_s}
     if missing:
         for key, vector in _embed_missing(missing, model_name, seed, embed_kw, progress, fail):
             store.put(extractor_name, key, vector)
@@ -522,16 +595,15 @@ def embed_files(df_or_paths, model_name: str = "tiny-wavlm", layer=-1, batch_siz
 
     kept = [i for i in range(len(paths)) if keys.get(i) in vectors]
     rows = np.stack([vectors[keys[i]].reshape(-1) for i in kept]) if kept else None
-    result = _result_frame(rows, index[kept], layer, model_name)
+    result = _result_frame(rows, index[kept], layer, config)
     result.attrs["skipped"] = skipped
     result.attrs["model"] = model_name
     _warn_skipped(skipped)
     return result
 
 
-def _result_frame(rows, index, layer, model_name) -> pd.DataFrame:
+def _result_frame(rows, index, layer, config) -> pd.DataFrame:
     """Column names come from the config, so even an all-skipped result has the right ones."""
-    config = _config_of(model_name)
     n_states = config.num_hidden_layers + 1 if layer == "all" else 1
     if rows is None:
         rows = np.empty((0, n_states * config.hidden_size), dtype=np.float32)
@@ -542,6 +614,10 @@ def _result_frame(rows, index, layer, model_name) -> pd.DataFrame:
 def _config_of(name: str):
     if name in TINY_MODELS:
         return tiny_config(name)
+    if name in GE2E_MODELS:
+        from .ge2e import CONFIG
+
+        return CONFIG
     from transformers import AutoConfig
 
     _checkpoint_dir(name)  # the helpful error when it is missing

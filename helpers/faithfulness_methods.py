@@ -350,8 +350,7 @@ def information_increase(data: FamilyData, seed: int = 0, embedding_model: str =
         sanity.append(dict(seed=seed, item=item, speaker="all", test=fa.RANDOMISED_TEST, **fa.similarities(gain, control)))
         maps[(seed, item)] = gain
         f1.append(result.embedding.f1 / 100)
-    stand_in = " (random-init stand-in)" if embedding_model in embeddings.TINY_MODELS else ""
-    return Benchmark(f"information increase ({embedding_model}{stand_in})", "dixit2024", "family",
+    return Benchmark(f"information increase ({embeddings.model_label(embedding_model)})", "dixit2024", "family",
                      "which family is encoded in the top embedding dims?", pd.DataFrame(scores, columns=SCORE_COLUMNS),
                      sanity=pd.DataFrame(sanity), predictions=prediction_rows(seed, range(len(f1)), ["all"] * len(f1), f1),
                      chance_accuracy=0.5, notes="one item per emotion (its region: features whose median twin shift "

@@ -721,10 +721,9 @@ def representations(meta: pd.DataFrame, embedding_model: str | None = "tiny-wavl
 
 
 def embedding_label(model_name: str, layer) -> str:
-    from .embeddings import TINY_MODELS
+    from .embeddings import model_label
 
-    stand_in = " (random-init stand-in)" if model_name in TINY_MODELS else ""
-    return f"{model_name}{stand_in}, layer {layer}"
+    return f"{model_label(model_name)}, layer {layer}"
 
 
 @single_threaded

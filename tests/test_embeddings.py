@@ -42,7 +42,8 @@ def one_at_a_time(signals, model, extractor, **kw):
 
 def test_tiny_model_is_labelled_as_a_stand_in(tiny):
     model, extractor, info = tiny
-    assert info == {"name": "tiny-wavlm", "kind": "random-init stand-in", "hidden_size": 64,
+    assert info == {"name": "tiny-wavlm", "kind": "random-init stand-in",
+                    "label": "tiny-wavlm (random-init stand-in)", "hidden_size": 64,
                     "num_layers": 2, "sampling_rate": 16000, "padding_is_safe": True}
     assert not model.training
     assert model.config.conv_stride == (5, 2, 2, 2, 2, 2, 2)
@@ -231,6 +232,22 @@ def test_second_run_reads_the_cache_without_audio_or_model(tmp_path, wav_files, 
     second = emb.embed_files(wav_files, cache_root=tmp_path / "cache", progress=False)
     np.testing.assert_array_equal(second.to_numpy(), first.to_numpy())
     assert list(second.index) == [str(p) for p in wav_files]
+
+
+@pytest.mark.parametrize("bad", ["wrong shape", "NaN"])
+def test_a_wrong_shape_or_nan_cache_entry_is_recomputed(tmp_path, wav_files, bad):
+    first = emb.embed_files(wav_files, cache_root=tmp_path / "cache", progress=False)
+    entries = sorted((tmp_path / "cache").rglob("*.npz"))
+    assert len(entries) == 3
+    for entry in entries:  # a stale layout, or NaN stored as such (FeatureCache.put records it)
+        values = np.ones(32, np.float32) if bad == "wrong shape" else np.full(64, np.nan, np.float32)
+        with open(entry, "wb") as handle:
+            np.savez(handle, values=values, finite=np.asarray(bool(np.isfinite(values).all())))
+    second = emb.embed_files(wav_files, cache_root=tmp_path / "cache", progress=False)
+    np.testing.assert_allclose(second.to_numpy(), first.to_numpy(), atol=1e-6)
+    for entry in sorted((tmp_path / "cache").rglob("*.npz")):  # rewritten with the right values
+        with np.load(entry) as stored:
+            assert stored["values"].shape == (64,) and np.isfinite(stored["values"]).all()
 
 
 def test_cache_keys_depend_on_seed_and_layer(tmp_path, wav_files):

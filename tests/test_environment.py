@@ -42,8 +42,41 @@ def test_binder_pins_the_same_versions_as_requirements():
 
 
 def test_zennit_is_installed_without_its_dependencies_pinned():
+    """Exactly these go in without dependency resolution; anything else must be argued for."""
     nodeps = pins(REPO_ROOT / "requirements-nodeps.txt")
-    assert set(nodeps) == {"zennit", "zennit-crp"}
+    assert set(nodeps) == {"zennit", "zennit-crp", "resemblyzer"}
+
+
+def test_resemblyzer_dependencies_come_from_the_pinned_stack_and_typing_stays_out():
+    """resemblyzer is installed --no-deps: each dependency it declares must be pinned in
+    requirements.txt (webrtcvad as the webrtcvad-wheels binary wheel), except the `typing`
+    backport, which must not be installed at all on Python 3.11."""
+    from importlib.metadata import PackageNotFoundError, requires, version
+
+    main = pins(REPO_ROOT / "requirements.txt")
+    provided_by = {"webrtcvad": "webrtcvad-wheels"}
+    declared = {Requirement(r).name.lower(): Requirement(r) for r in requires("resemblyzer")}
+    assert set(declared) == {"librosa", "numpy", "webrtcvad", "torch", "scipy", "typing"}
+    for name, requirement in declared.items():
+        if name == "typing":
+            continue
+        pinned = main[provided_by.get(name, name)]
+        assert requirement.specifier.contains(pinned), f"{name}=={pinned} breaks resemblyzer's {requirement}"
+    try:
+        assert version("typing") is None, "the typing backport is installed: it shadows the standard library"
+    except PackageNotFoundError:
+        pass
+    import typing
+
+    assert typing.__file__.startswith(sys.base_prefix)  # the standard library's
+
+
+def test_resemblyzer_imports_cleanly_beside_transformers():
+    code = ("import warnings; warnings.simplefilter('error'); import transformers; "
+            "from helpers import ge2e; ge2e._resemblyzer(); print(ge2e.weights_path().stat().st_size)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) > 10_000_000  # the packaged weights, not a stub
 
 
 def test_installed_versions_match_the_pins():
