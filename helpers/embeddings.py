@@ -206,7 +206,7 @@ def model_label(name: str) -> str:
     if name in STAND_INS:
         return f"{name} (random-init stand-in)"
     if name == "ge2e":
-        return "ge2e (pretrained GE2E speaker encoder, not an SER model)"
+        return "ge2e (pretrained speaker-encoder stand-in, not an SER model)"
     return name
 
 
