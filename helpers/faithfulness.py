@@ -366,7 +366,8 @@ def verdict_row(b, seed: int = 0, delta: float = DELTA) -> dict:
     """One method × cue type under the rules: one primary metric; located = CI of (trained −
     randomised model) on that metric above delta; faithful = CI of the deletion gain (twin as
     the removed state) above delta; sane = CI of (ρ between two trained seeds − ρ trained vs
-    randomised) above delta; each yes / no / undecided, n/a when the model did not learn."""
+    randomised) above delta; each yes / no / undecided, n/a when the model did not learn (sane
+    also n/a without a between-seeds reference, e.g. a single run on a pretrained embedding)."""
     primary = PRIMARY[b.cue_type]
     learned = model_table([b], seed).iloc[0]
     scores = b.scores[b.scores.metric == primary] if len(b.scores) else b.scores
@@ -393,13 +394,13 @@ def verdict_row(b, seed: int = 0, delta: float = DELTA) -> dict:
     gap = hierarchical_bootstrap(_paired(both, "test", form, BETWEEN_SEEDS_TEST, RANDOMISED_TEST), "diff", seed=seed) \
         if len(between) else (np.nan,) * 3
     row.update(rho_form=b.relevance_form, rho_randomised=format_ci(*rho_rand), rho_between_seeds=format_ci(*rho_seeds),
-               sane=three_way(gap[1], gap[2], delta) if len(randomised) else "n/a")
+               sane=three_way(gap[1], gap[2], delta) if len(randomised) and len(between) else "n/a")
     if row["model_learned"] != "yes":
         row.update(located="n/a", faithful="n/a", sane="n/a")
     return row
 
 
-RANDOMISED_TEST = "randomised model"  # weights re-drawn, or labels permuted for the models fitted in closed form
+RANDOMISED_TEST = "randomised model"  # weights re-drawn (a pretrained embedding: its random-init copy), or labels permuted for the models fitted in closed form
 BETWEEN_SEEDS_TEST = "between two training seeds"
 
 

@@ -322,17 +322,42 @@ def shap_egemaps(data: FamilyData, seed: int = 0, n_random: int = 3, C: float = 
                      "null: random weights of the same scale", maps)
 
 
-def information_increase(data: FamilyData, seed: int = 0, embedding_model: str = "tiny-wavlm", n_folds: int = 3) -> Benchmark:
+RANDOM_COPIES = {"ge2e": "ge2e-random"}  # pretrained embedding model → the same network with random weights
+
+
+def embedding_short_label(name: str) -> str:
+    """The embedding model as the information-increase row names it: short, and saying what it is."""
+    from . import embeddings
+
+    if name == "ge2e":
+        return "ge2e, pretrained stand-in"
+    if name in embeddings.STAND_INS:
+        return f"{name}, random-init stand-in"
+    return name
+
+
+def information_increase(data: FamilyData, seed: int = 0, embedding_model: str = "ge2e", n_folds: int = 3) -> Benchmark:
     """Dixit 2024 probing: information increase of every eGeMAPS feature when predicted from
     the top SHAP dims of an embedding. Question: which family is encoded in the top dims?
-    Not an attribution of one prediction, so it has no deletion/insertion curve; its null
-    permutes the labels that choose the top dims. One item per emotion; the 'correct' column
+    Not an attribution of one prediction, so it has no deletion/insertion curve. Its null is
+    the same analysis (same tasks, folds and probes) on the embedding model's random-init
+    copy (`RANDOM_COPIES`, seeded by `seed`) when it has one, i.e. when the model is
+    pretrained; otherwise (a random-init stand-in, whose weights are random already) the
+    labels that choose the top dims are permuted. One item per emotion; the 'correct' column
     of its predictions holds the embedding classifier's F1."""
     from . import embeddings, probing
 
-    embedded = embeddings.embed_files(data.meta, model_name=embedding_model, progress=False)
-    kept = embedded.index
-    emb_z = probing.speaker_zscore(embedded.reset_index(drop=True), data.meta.speaker.loc[kept]).to_numpy()
+    embedded = embeddings.embed_files(data.meta, model_name=embedding_model, progress=False, seed=seed)
+    copy = RANDOM_COPIES.get(embedding_model)
+    if copy is not None:
+        random_copy = embeddings.embed_files(data.meta, model_name=copy, progress=False, seed=seed)
+        kept = embedded.index.intersection(random_copy.index)
+    else:
+        kept = embedded.index
+    speakers = data.meta.speaker.loc[kept]
+    emb_z = probing.speaker_zscore(embedded.loc[kept].reset_index(drop=True), speakers).to_numpy()
+    random_z = probing.speaker_zscore(random_copy.loc[kept].reset_index(drop=True), speakers).to_numpy() \
+        if copy is not None else None
     z, meta = data.z[kept], data.meta.loc[kept].reset_index(drop=True)
     tasks, _ = probing.build_tasks(meta, FAMILY_EMOTIONS, seed, n_folds, n_folds)
     rng = np.random.default_rng(seed)
@@ -343,18 +368,23 @@ def information_increase(data: FamilyData, seed: int = 0, embedding_model: str =
         region = shift_region(np.nanmedian(np.abs(data.shift[np.asarray(kept)[emotional]]), axis=0))
         result = probing.analyse_task(task, z, emb_z, n_folds, n_folds)
         gain = np.nan_to_num(result.probing.info_increase.to_numpy(), nan=0.0)
-        permuted = probing.Task(emotion, task.rows, rng.permutation(task.y), task.groups)
-        control = np.nan_to_num(probing.analyse_task(permuted, z, emb_z, n_folds, n_folds).probing.info_increase.to_numpy(), nan=0.0)
+        if copy is not None:
+            null = probing.analyse_task(task, z, random_z, n_folds, n_folds)
+        else:
+            permuted = probing.Task(emotion, task.rows, rng.permutation(task.y), task.groups)
+            null = probing.analyse_task(permuted, z, emb_z, n_folds, n_folds)
+        control = np.nan_to_num(null.probing.info_increase.to_numpy(), nan=0.0)
         ranker = lambda r: (family_scores(r, data.categories, data.order), data.order.index(planted))
         scores += item_rows(seed, item, "all", emotion, {TRAINED: gain, RANDOMISED: control}, region, ranker)
         sanity.append(dict(seed=seed, item=item, speaker="all", test=fa.RANDOMISED_TEST, **fa.similarities(gain, control)))
         maps[(seed, item)] = gain
         f1.append(result.embedding.f1 / 100)
-    return Benchmark(f"information increase ({embeddings.model_label(embedding_model)})", "dixit2024", "family",
+    null_text = f"the same analysis on {copy} (random weights)" if copy is not None else "permuted labels"
+    return Benchmark(f"information increase ({embedding_short_label(embedding_model)})", "dixit2024", "family",
                      "which family is encoded in the top embedding dims?", pd.DataFrame(scores, columns=SCORE_COLUMNS),
                      sanity=pd.DataFrame(sanity), predictions=prediction_rows(seed, range(len(f1)), ["all"] * len(f1), f1),
                      chance_accuracy=0.5, notes="one item per emotion (its region: features whose median twin shift "
-                     "exceeds the threshold); accuracy = the embedding classifier's F1; null: permuted labels", maps=maps)
+                     f"exceeds the threshold); accuracy = the embedding classifier's F1; null: {null_text}", maps=maps)
 
 
 def _reinitialise_top(trained, untrained, k: int, part: str | None = None):

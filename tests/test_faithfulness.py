@@ -240,6 +240,16 @@ def test_sanity_is_judged_against_the_between_seeds_reference_and_unlearned_rows
     assert fa.verdict_row(toy_benchmark(0.9, 0.5, cue_type="family"))["primary_metric"] == "rank score"
 
 
+def test_sanity_without_a_between_seeds_reference_is_na_not_undecided():
+    """A single run (information increase on a pretrained embedding: no retraining by seed)
+    has no reference for ρ, so `sane` is n/a while ρ against the randomised model is still reported."""
+    b = toy_benchmark(0.4, 0.0, rho_random=0.5)
+    b.sanity = b.sanity[b.sanity.test != fa.BETWEEN_SEEDS_TEST]
+    row = fa.verdict_row(b)
+    assert row["sane"] == "n/a" and row["rho_between_seeds"] == "n/a" and row["rho_randomised"].startswith("0.50")
+    assert row["located"] == "yes"
+
+
 def test_signed_and_absolute_rho_of_a_toy_linear_model():
     """Linear SHAP w·(x − μ): with random weights the signed map is unrelated to the trained one,
     but the magnitudes still correlate through |x − μ| (ρ ≈ 0.5), about where the old fixed
@@ -334,3 +344,14 @@ def test_readme_summary_equals_the_committed_verdict_table():
 def test_a_map_without_positive_relevance_scores_chance_mass():
     rows = fm.score_rows(0, "anger", -np.ones(5), np.array([True, False, False, False, False]))
     assert {r["metric"]: r["value"] for r in rows}["normalised mass"] == 0.0  # not NaN: the null keeps every file
+
+
+def test_information_increase_names_its_embedding_briefly_and_nulls_a_pretrained_one_with_its_random_copy():
+    from helpers import embeddings
+
+    assert fm.embedding_short_label("ge2e") == "ge2e, pretrained stand-in"
+    assert fm.embedding_short_label("tiny-wavlm") == "tiny-wavlm, random-init stand-in"
+    assert fm.embedding_short_label("microsoft/wavlm-large") == "microsoft/wavlm-large"
+    copy = fm.RANDOM_COPIES["ge2e"]
+    assert copy == "ge2e-random" and copy in embeddings.STAND_INS and "ge2e" not in embeddings.STAND_INS
+    assert "tiny-wavlm" not in fm.RANDOM_COPIES  # random already: its null permutes the labels
