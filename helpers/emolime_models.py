@@ -341,9 +341,37 @@ def band_summary(weights: pd.DataFrame) -> pd.DataFrame:
 STAND_IN_NOTE = "wav2vec2 is a random-init stand-in, not the paper's model: measured, not scored"
 
 
-def stand_in_dataset(dataset: str) -> str:
-    """The per-row `dataset` of a row about the wav2vec2 stand-in."""
-    return f"{dataset} (wav2vec2 stand-in)" if dataset else "wav2vec2 stand-in"
+def arm_title(model_name: str) -> str:
+    """The figure/table name of the deep-feature arm: 'wav2vec2-SVC (…)' for a wav2vec2 model,
+    'deep-embedding SVC (…)' for any other encoder (e.g. the GE2E speaker encoder), with
+    `embeddings.model_label` in brackets, so a stand-in says what it is."""
+    from .embeddings import model_label
+
+    kind = "wav2vec2-SVC" if "wav2vec2" in str(model_name).lower() else "deep-embedding SVC"
+    return f"{kind} ({model_label(model_name)})"
+
+
+def arm_stand_in(model_name: str) -> str | None:
+    """`model_label(model_name)` when the deep arm's model is a stand-in (random-init, or the
+    pretrained GE2E speaker encoder, which is not the paper's SER model), else None."""
+    from .embeddings import model_label
+    from .verdicts import STAND_IN_MARK
+
+    label = model_label(model_name)
+    return label if STAND_IN_MARK in label else None
+
+
+def stand_in_note(stand_in) -> str:
+    """The note of a row about the deep arm when its model is a stand-in (`stand_in`: its label, or True)."""
+    if isinstance(stand_in, str):
+        return f"the deep arm is {stand_in}, not the paper's wav2vec2 model: measured, not scored"
+    return STAND_IN_NOTE
+
+
+def stand_in_dataset(dataset: str, stand_in=True) -> str:
+    """The per-row `dataset` of a row about the deep arm's stand-in model."""
+    what = f"deep arm {stand_in}" if isinstance(stand_in, str) else "wav2vec2 stand-in"
+    return f"{dataset} ({what})" if dataset else what
 
 
 def _all_of(verdicts: list[str]) -> str:
@@ -353,11 +381,16 @@ def _all_of(verdicts: list[str]) -> str:
     return "no" if "no" in verdicts else "unclear"
 
 
-def _about_model(r: dict, model: str, stand_in: bool, dataset: str) -> dict:
-    """A row about `model` (or comparing it): n/a with a stand-in dataset when it is the stand-in."""
+def _about_model(r: dict, model: str, stand_in: bool | str, dataset: str) -> dict:
+    """A row about `model` (or comparing it): n/a with a stand-in dataset when it is the stand-in.
+
+    `stand_in`: False, True, or the stand-in's label (`arm_stand_in`), which the note and the
+    row's `dataset` then name ('wav2vec2' is the key of the deep arm, whatever model it runs).
+    """
     if stand_in and model == "wav2vec2":
-        r = dict(r, agrees="n/a", dataset=stand_in_dataset(dataset),
-                 note=f"{STAND_IN_NOTE}; {r['note']}" if r.get("note") else STAND_IN_NOTE)
+        note = stand_in_note(stand_in)
+        r = dict(r, agrees="n/a", dataset=stand_in_dataset(dataset, stand_in),
+                 note=f"{note}; {r['note']}" if r.get("note") else note)
     return r
 
 
@@ -376,7 +409,7 @@ def per_utterance(weights: pd.DataFrame, model: str, emotions=None) -> pd.DataFr
     return part.pivot_table(index=["dataset", "emotion", "utterance"], columns="component", values="weight").sort_index()
 
 
-def takeaway_checks(weights: pd.DataFrame, stand_in: bool = False, dataset: str = "", seed: int = 0) -> list[dict]:
+def takeaway_checks(weights: pd.DataFrame, stand_in: bool | str = False, dataset: str = "", seed: int = 0) -> list[dict]:
     """The four Fig 4 takeaways' first three and §V's 'highest component near zero', each with a
     bootstrap CI over the explained utterances (paper text, §V).
 
@@ -426,7 +459,7 @@ def takeaway_checks(weights: pd.DataFrame, stand_in: bool = False, dataset: str 
     return [_about_model(r, "compare" if r["item"].endswith("(compare)") else "wav2vec2", stand_in, dataset) for r in rows]
 
 
-def example_checks(example_weights: pd.DataFrame, stand_in: bool = False, dataset: str = "", seed: int = 0) -> list[dict]:
+def example_checks(example_weights: pd.DataFrame, stand_in: bool | str = False, dataset: str = "", seed: int = 0) -> list[dict]:
     """Figs 2/3 as their captions say (paper text): wav2vec2 favours high components for the
     happy example and low ones for the angry one; the ComParE model does not show the happy
     pattern (Fig 2b) and spreads its weights more evenly than wav2vec2 on the angry one (Fig 3b).
@@ -465,7 +498,7 @@ def example_checks(example_weights: pd.DataFrame, stand_in: bool = False, datase
     return rows
 
 
-def table1_checks(table1: pd.DataFrame, stand_in: bool = False, dataset: str = "", seed: int = 0) -> list[dict]:
+def table1_checks(table1: pd.DataFrame, stand_in: bool | str = False, dataset: str = "", seed: int = 0) -> list[dict]:
     """The §V counts of accepted nulls (8/12, 9/24), takeaway (iv) and the cell-by-cell comparison.
 
     (iv) is decided by a bootstrap CI of (share accepted, model pairs) − (share accepted,
@@ -498,7 +531,7 @@ def table1_checks(table1: pd.DataFrame, stand_in: bool = False, dataset: str = "
 
 
 def paper_vs_run_rows(weights: pd.DataFrame, examples: pd.DataFrame, table1: pd.DataFrame, uar_table: pd.DataFrame,
-                      corpora: list, stand_in: bool, picks: dict, gt_summary: pd.DataFrame | None = None,
+                      corpora: list, stand_in: bool | str, picks: dict, gt_summary: pd.DataFrame | None = None,
                       gt_dataset: str = "", gt_component: int | None = None, seed: int = 0) -> list[dict]:
     """Every row of the hjuler2025 paper-vs-run table, in the order of the paper's argument.
 

@@ -916,6 +916,13 @@ def _stand_in_label(part: pd.DataFrame, dataset: str) -> str | None:
     return f"{dataset}, {label}" if STAND_IN_MARK in label else None
 
 
+def stand_in_phrase(part: pd.DataFrame) -> str:
+    """How a note names the stand-in embedding of `part`: 'a random-init stand-in' for the tiny
+    models, 'a stand-in (<model label>)' otherwise (e.g. the pretrained GE2E speaker encoder)."""
+    label = str(part.embedding.iloc[0]) if "embedding" in part and len(part) else ""
+    return "a random-init stand-in" if "random-init" in label or not label else f"a stand-in ({label})"
+
+
 def ravdess_rows(f1: pd.DataFrame, authors: pd.DataFrame | None = None, seed: int = 0) -> list[dict]:
     """Two rows per emotion of the authors' RAVDESS numbers: our replica of their protocol
     beside them (like for like; decided on RAVDESS with a real model by `equivalence` of each
@@ -947,7 +954,7 @@ def ravdess_rows(f1: pd.DataFrame, authors: pd.DataFrame | None = None, seed: in
             if dataset != "ravdess":
                 agrees, note = "n/a", "not RAVDESS, so not comparable"
             elif stand_in:
-                agrees, note = "n/a", "a random-init stand-in, not WavLM-large: not comparable" + differences
+                agrees, note = "n/a", f"{stand_in_phrase(hits)}, not WavLM-large: not comparable" + differences
             else:
                 agrees = combine(v for _, v in tests)
                 note = (f"yes = the 95 % CI over folds of each F1 difference lies within ±{F1_TOLERANCE:g} points, "
@@ -981,7 +988,7 @@ def f1_claim_rows(f1: pd.DataFrame, seed: int = 0) -> list[dict]:
             tests = {e: _ci(folds[a][e], folds[b][e], paired=True, seed=seed) for e in part.emotion}
             measured = "; ".join(f"{e} {text}" for e, (text, _) in tests.items())
             agrees = "n/a" if stand_in else combine(v for _, v in tests.values())
-            why = ("measured on a random-init stand-in, not WavLM: " if stand_in else
+            why = (f"measured on {stand_in_phrase(part)}, not WavLM: " if stand_in else
                    "per emotion, paired over folds: mean F1 difference [95 % CI]: ")
             rows.append(row(f"{claim} [{dataset}]", "yes", f"{sum(v == 'yes' for _, v in tests.values())} of "
                             f"{len(tests)} with CI > 0", basis=basis, agrees=agrees, dataset=stand_in,
@@ -1005,7 +1012,7 @@ def f1_claim_rows(f1: pd.DataFrame, seed: int = 0) -> list[dict]:
                                      "emotion is: " + measured))
             elif column != "egemaps_f1" and stand_in:
                 rows.append(row(item, "yes", this_run, basis="authors' repository", dataset=stand_in,
-                                note=source + "; measured on a random-init stand-in: " + measured))
+                                note=source + f"; measured on {stand_in_phrase(part)}: " + measured))
             else:
                 rows.append(row(item, "yes", this_run, basis="authors' repository",
                                 agrees=combine(v for _, v in tests.values()), sampling_noise="yes",
@@ -1036,7 +1043,7 @@ def info_order_rows(info_long: pd.DataFrame, f1: pd.DataFrame, seed: int = 0) ->
         this_run = (f"order held (every step CI > 0) in {sum(v == 'yes' for v in per_emotion.values())} of {n}; "
                     f"Energy first in {n_energy} of {n}")
         agrees = "n/a" if stand_in else combine(per_emotion.values())
-        lead = "measured on a random-init stand-in, not WavLM: " if stand_in else "difference of medians [95 % CI]: "
+        lead = f"measured on {stand_in_phrase(f1[f1.dataset == dataset])}, not WavLM: " if stand_in else "difference of medians [95 % CI]: "
         rows.append(row(f"median information increase {full} [{dataset}]", "every emotion, both datasets",
                         this_run, basis="paper text", agrees=agrees, dataset=stand_in, sampling_noise="yes",
                         note=lead + " | ".join(notes)))
@@ -1080,7 +1087,7 @@ def paper_rows(f1: pd.DataFrame, shap_long: pd.DataFrame, info_long: pd.DataFram
 
     `f1` is `f1_table` (with its `*_folds` columns), `shap_long` / `info_long` the Fig. 2 / 3
     tables, `authors` the `authors_table` (None if not run). Noise-decided rows carry their
-    bootstrap CI; rows about a random-init stand-in are n/a with a per-row dataset naming it;
+    bootstrap CI; rows about a stand-in embedding (random-init or pretrained) are n/a with a per-row dataset naming it;
     rows whose outcome the synthetic generator planted are n/a 'by construction'.
     """
     from .verdicts import row

@@ -248,3 +248,20 @@ def test_iemocap_excited_stays_apart_unless_merged(tmp_path):
     assert merged.emotion.value_counts()["happiness"] == 6 and (merged.label == "exc").sum() == 4
     assert em.emotion_map_for("iemocap") == {"exc": None} and em.emotion_map_for("iemocap", merge_excited=True) is None
     assert em.emotion_map_for("emodb") is None and em.emotion_map_for("synthetic") is None
+
+
+def test_deep_arm_is_named_by_its_model_and_ge2e_stays_a_stand_in():
+    assert em.arm_title("ge2e").startswith("deep-embedding SVC (ge2e (pretrained")
+    assert "wav2vec2" not in em.arm_title("ge2e")
+    assert em.arm_title("tiny-wav2vec2") == "wav2vec2-SVC (tiny-wav2vec2 (random-init stand-in))"
+    paper_model = "audeering/wav2vec2-large-robust-12-ft-emotion-msp-dim"
+    assert em.arm_title(paper_model) == f"wav2vec2-SVC ({paper_model})"
+    assert em.arm_stand_in(paper_model) is None  # the paper's model is scored
+    label = em.arm_stand_in("ge2e")
+    assert "stand-in" in label and "pretrained" in label  # pretrained, but not the paper's model
+    rows = em.takeaway_checks(fake_weights(paper_like_profiles()), stand_in=label, dataset="d1")
+    about_arm = [r for r in rows if not r["item"].endswith("(compare)")]
+    assert about_arm and all(r["agrees"] == "n/a" for r in about_arm)
+    assert all(r["dataset"] == f"d1 (deep arm {label})" for r in about_arm)
+    assert all(r["note"].startswith(f"the deep arm is {label}, not the paper's wav2vec2 model") for r in about_arm)
+    assert "random-init" not in " ".join(r["note"] for r in about_arm)

@@ -583,3 +583,16 @@ def test_planted_family_check_finds_the_planted_family_and_reports_skips():
     assert (row.dataset, row.planted_family, row.top_by_mean, row.recovered_mean) == ("planted", "Temporal", "Temporal", "yes")
     with pytest.raises(InvalidParameterError, match="cue_family"):
         probing.planted_family_check(meta.drop(columns="cue_family"), values, families, ["anger"])
+
+
+def test_notes_name_a_pretrained_stand_in_without_calling_it_random():
+    ge2e = probing.embedding_label("ge2e", -1)
+    clear = {"anger": ([80, 82, 81, 79, 80], [90, 92, 91, 90, 91], [95, 96, 95, 94, 96])}
+    shap_long, info_long = long_tables("synthetic", "anger", [0.9, 0.1, 0.2, 0.3], [4.0, 3.0, 2.0, 1.0])
+    rows = probing.paper_rows(f1_rows("synthetic", ge2e, clear), shap_long, info_long)
+    for text in ("beats eGeMAPS", "top dims beat", "median information increase"):
+        found = by_item(rows, text)
+        assert found["agrees"] == "n/a" and "stand-in" in found["dataset"], text
+        assert f"a stand-in ({ge2e}), not WavLM" in found["note"] and "random-init" not in found["note"], text
+    tiny = probing.paper_rows(f1_rows("synthetic", STAND_IN, clear), shap_long, info_long)
+    assert "a random-init stand-in, not WavLM" in by_item(tiny, "beats eGeMAPS")["note"]
