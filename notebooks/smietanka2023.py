@@ -98,7 +98,7 @@ PAPER = "smietanka2023"
 check_choice("cam_target", cam_target, gradcam.TARGETS)
 check_choice("upscale_method", upscale_method, gradcam.UPSCALE_METHODS)
 filters = simplenet._check_filters(filters)
-seed_everything(seed)
+seed_everything(seed, import_torch=False)  # Keras only: no torch to load (Binder memory)
 simplenet.seed_tf(seed)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 tf.get_logger().setLevel("ERROR")

@@ -43,6 +43,18 @@ def test_a_wider_tolerance_applies_only_to_its_table():
     assert check.compare_csv(ref, b"db\n-20.0001\n")[0] == "different"
 
 
+def test_the_nasr_saliency_tolerance_covers_the_measured_cpu_difference_only():
+    """Two machines gave -0.021590 and -0.021588 for one occlusion score (same code, same
+    data); the declared tolerance accepts that and nothing ten times larger."""
+    tolerance = check.tolerance_for("nasr2025", "fig_saliency_topk.csv")
+    assert tolerance is not check.DETERMINISTIC and "machines" in tolerance.reason
+    ref = b"method,rank,occlusion\nocclusion,1,-0.02159\n"
+    assert check.compare_csv(ref, ref.replace(b"-0.02159", b"-0.021588"), tolerance)[0] == "within tolerance"
+    assert check.compare_csv(ref, ref.replace(b"-0.02159", b"-0.02157"), tolerance)[0] == "different"
+    assert check.compare_csv(ref, ref.replace(b",1,", b",2,"), tolerance)[0] == "different"
+    assert check.tolerance_for("nasr2025", "table4_delta_f.csv") is check.DETERMINISTIC
+
+
 def test_compare_paper_reports_missing_new_and_different_files(tmp_path):
     ref, fresh = tmp_path / "ref" / "demo", tmp_path / "fresh" / "demo"
     ref.mkdir(parents=True), fresh.mkdir(parents=True)
