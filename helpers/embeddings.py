@@ -37,6 +37,7 @@ SAMPLING_RATE = 16000
 TINY_MODELS = ("tiny-wavlm", "tiny-wav2vec2")
 GE2E_MODELS = ("ge2e", "ge2e-random")  # helpers.ge2e: pretrained (packaged weights) / random init
 STAND_INS = TINY_MODELS + ("ge2e-random",)  # random-init: they demonstrate a pipeline, nothing learned
+RANDOM_COPIES = {"ge2e": "ge2e-random"}  # pretrained model without a hub download → same network, random weights
 CHECKPOINTS = (
     "microsoft/wavlm-large",  # Dixit et al. 2024
     "microsoft/wavlm-base-plus",  # the Binder-sized option
@@ -200,13 +201,14 @@ def padding_is_safe(model, feature_extractor) -> bool:
     )
 
 
-def model_label(name: str) -> str:
-    """How figures and tables name the model: stand-ins and the speaker encoder say what they are."""
+def model_label(name: str, short: bool = False) -> str:
+    """How figures and tables name the model: stand-ins and the speaker encoder say what they are
+    (`short`: the brief form a table row's name uses)."""
     name = str(name)
     if name in STAND_INS:
-        return f"{name} (random-init stand-in)"
+        return f"{name}, random-init stand-in" if short else f"{name} (random-init stand-in)"
     if name == "ge2e":
-        return "ge2e (pretrained speaker-encoder stand-in, not an SER model)"
+        return "ge2e, pretrained stand-in" if short else "ge2e (pretrained speaker-encoder stand-in, not an SER model)"
     return name
 
 

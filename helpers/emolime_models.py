@@ -338,9 +338,6 @@ def band_summary(weights: pd.DataFrame) -> pd.DataFrame:
 # wav2vec2 model are n/a when it is a random-init stand-in (their `dataset` says so); rows that
 # follow from how the synthetic corpus was built are n/a "by construction".
 
-STAND_IN_NOTE = "wav2vec2 is a random-init stand-in, not the paper's model: measured, not scored"
-
-
 def arm_title(model_name: str) -> str:
     """The figure/table name of the deep-feature arm: 'wav2vec2-SVC (…)' for a wav2vec2 model,
     'deep-embedding SVC (…)' for any other encoder (e.g. the GE2E speaker encoder), with
@@ -361,16 +358,19 @@ def arm_stand_in(model_name: str) -> str | None:
     return label if STAND_IN_MARK in label else None
 
 
+def _stand_in_name(stand_in) -> str:
+    """`stand_in` is the stand-in's label (`arm_stand_in`), or True for the tiny wav2vec2 stand-in."""
+    return stand_in if isinstance(stand_in, str) else "the random-init wav2vec2 stand-in"
+
+
 def stand_in_note(stand_in) -> str:
-    """The note of a row about the deep arm when its model is a stand-in (`stand_in`: its label, or True)."""
-    if isinstance(stand_in, str):
-        return f"the deep arm is {stand_in}, not the paper's wav2vec2 model: measured, not scored"
-    return STAND_IN_NOTE
+    """The note of a row about the deep arm when its model is a stand-in."""
+    return f"the deep arm is {_stand_in_name(stand_in)}, not the paper's wav2vec2 model: measured, not scored"
 
 
 def stand_in_dataset(dataset: str, stand_in=True) -> str:
     """The per-row `dataset` of a row about the deep arm's stand-in model."""
-    what = f"deep arm {stand_in}" if isinstance(stand_in, str) else "wav2vec2 stand-in"
+    what = f"deep arm {_stand_in_name(stand_in)}"
     return f"{dataset} ({what})" if dataset else what
 
 

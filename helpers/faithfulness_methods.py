@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import embeddings
 from . import faithfulness as fa
 
 FAMILY_EMOTIONS = ("anger", "happiness", "sadness", "boredom")  # one per eGeMAPS family (synthetic.EMOTION_FAMILY)
@@ -322,18 +323,12 @@ def shap_egemaps(data: FamilyData, seed: int = 0, n_random: int = 3, C: float = 
                      "null: random weights of the same scale", maps)
 
 
-RANDOM_COPIES = {"ge2e": "ge2e-random"}  # pretrained embedding model → the same network with random weights
+RANDOM_COPIES = embeddings.RANDOM_COPIES  # pretrained embedding model → the same network with random weights
 
 
 def embedding_short_label(name: str) -> str:
     """The embedding model as the information-increase row names it: short, and saying what it is."""
-    from . import embeddings
-
-    if name == "ge2e":
-        return "ge2e, pretrained stand-in"
-    if name in embeddings.STAND_INS:
-        return f"{name}, random-init stand-in"
-    return name
+    return embeddings.model_label(name, short=True)
 
 
 def information_increase(data: FamilyData, seed: int = 0, embedding_model: str = "ge2e", n_folds: int = 3) -> Benchmark:
@@ -345,7 +340,7 @@ def information_increase(data: FamilyData, seed: int = 0, embedding_model: str =
     pretrained; otherwise (a random-init stand-in, whose weights are random already) the
     labels that choose the top dims are permuted. One item per emotion; the 'correct' column
     of its predictions holds the embedding classifier's F1."""
-    from . import embeddings, probing
+    from . import probing
 
     embedded = embeddings.embed_files(data.meta, model_name=embedding_model, progress=False, seed=seed)
     copy = RANDOM_COPIES.get(embedding_model)

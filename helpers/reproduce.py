@@ -548,14 +548,14 @@ def claims_summary(results) -> pd.DataFrame:
     """Count yes / no / unclear / n/a in the paper_vs_run.csv of each notebook that ran successfully
     and wrote that table in this run (under the current figures root); an older table left
     by an earlier run is never counted."""
+    from .verdicts import AGREES_VALUES
+
     rows = []
     for r in results:
         if isinstance(r, str) or r.status != "ok" or "paper_vs_run.csv" not in r.outputs:
             continue
         path = figures_root() / r.notebook / "paper_vs_run.csv"
         if path.exists():
-            from .verdicts import AGREES_VALUES
-
             agrees = pd.read_csv(path, keep_default_na=False)["agrees"].replace("", "n/a").value_counts()
             rows.append({"notebook": r.notebook, **{k: int(agrees.get(k, 0)) for k in AGREES_VALUES}})
     return pd.DataFrame(rows)
