@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
                           "else <output-dir>/figures)")
     rep.add_argument("--no-progress", action="store_true",
                      help="no progress bars (for logs and CI); the per-notebook summary is still printed")
+    rep.add_argument("--jobs", type=int, default=None, metavar="N",
+                     help="execute N notebooks at once, each in its own kernel (default: one per core, as many "
+                          "as memory holds at 2.5 GB each; outputs are the same for every N)")
+    rep.add_argument("--timings", action="store_true",
+                     help="after the summary, print the ten slowest cells of the run (wall and CPU time)")
     rep.add_argument("--check", action="store_true",
                      help="regenerate into a scratch folder and compare every table with the committed "
                           "one (the smoke profile: with tests/golden/smoke); exit 1 on a difference")
@@ -58,6 +63,7 @@ def _reproduce(args) -> int:
     results = reproduce.run(
         args.notebooks, profile=args.profile, overrides=dict(args.parameter),
         output_dir=args.output_dir, figures_dir=args.figures_dir, progress=not args.no_progress,
+        timings=args.timings, jobs=args.jobs,
     )
     failed = [r for r in results if r.status != "ok"]
     for r in failed:
@@ -76,7 +82,7 @@ def _check(args) -> int:
         print(report.text())
     else:
         report = check.check(args.notebooks, profile=args.profile, overrides=dict(args.parameter),
-                             scratch=args.output_dir, progress=not args.no_progress)
+                             scratch=args.output_dir, progress=not args.no_progress, jobs=args.jobs)
     return 0 if report.ok else 1
 
 

@@ -204,7 +204,7 @@ def reference_for(profile: str | None) -> Path:
 
 
 def check(names=(), profile: str | None = None, overrides: dict | None = None, scratch: Path | None = None,
-          progress: bool = True, echo=print) -> CheckReport:
+          progress: bool = True, echo=print, jobs: int | None = 1) -> CheckReport:
     """Regenerate into `scratch` (a temporary folder by default) and compare with the reference."""
     import tempfile
 
@@ -216,7 +216,7 @@ def check(names=(), profile: str | None = None, overrides: dict | None = None, s
         folder = Path(scratch) if scratch else Path(tmp)
         echo(f"regenerating into {folder} (the committed figures/ are not touched)")
         results = reproduce.run(names, profile=profile, overrides=overrides, output_dir=folder / "notebooks",
-                                figures_dir=folder / "figures", progress=progress, echo=echo)
+                                figures_dir=folder / "figures", progress=progress, echo=echo, jobs=jobs)
         failed = [r.notebook for r in results if r.status != "ok"]
         report = compare_run(names, folder / "figures", reference, failed)
     echo("\n" + report.text())

@@ -54,6 +54,9 @@ class Result:
     peak_rss_mb: float = 0.0  # peak resident memory of the kernel and its worker processes
     skipped: int = 0  # files left out by the batch loaders (features, audio, embeddings)
     skip_reports: list[str] = field(default_factory=list)
+    cpu_s: float = 0.0  # CPU time (user + system) of the kernel and its workers
+    cpu_samples: list = field(default_factory=list)  # (time.time(), cumulative CPU s) from the watch
+    cells: list = field(default_factory=list)  # per executed code cell: index, first line, wall_s, cpu_s
 
 
 def parse_value(text: str):
@@ -355,15 +358,44 @@ def _children_peak_kib(exclude=frozenset()) -> int:
     return max((tree(c) for c in children.get(os.getpid(), []) if c not in exclude), default=0)
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its children that it has reaped (/proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / _TICKS  # utime, stime, cutime, cstime
+
+
+def _children_cpu_s(exclude=frozenset()) -> float:
+    """CPU seconds of this process's child trees (the kernel and the workers it started)."""
+    children = _process_tree()[1]
+
+    def tree(pid: int) -> float:
+        return _cpu_seconds(pid) + sum(tree(child) for child in children.get(pid, []))
+
+    return sum(tree(c) for c in children.get(os.getpid(), []) if c not in exclude)
+
+
 @contextlib.contextmanager
 def _kernel_memory_watch(result: "Result", interval_s: float = 0.5):
-    """Sample the kernel's peak memory while a notebook runs (0 where /proc is unavailable)."""
+    """Sample the kernel's peak memory and cumulative CPU while a notebook runs (0 where /proc
+    is unavailable). The CPU samples let `cell_timings` attribute CPU time to cells."""
     stop = threading.Event()
     before = _child_pids()
 
+    def sample():
+        result.peak_rss_mb = max(result.peak_rss_mb, _children_peak_kib(before) / 1024)
+        cpu = _children_cpu_s(before)
+        if not result.cpu_samples or cpu >= result.cpu_samples[-1][1]:  # a reaped tree never lowers the count
+            result.cpu_samples.append((time.time(), cpu))
+
     def watch():
         while not stop.wait(interval_s):
-            result.peak_rss_mb = max(result.peak_rss_mb, _children_peak_kib(before) / 1024)
+            sample()
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -372,6 +404,45 @@ def _kernel_memory_watch(result: "Result", interval_s: float = 0.5):
     finally:
         stop.set()
         thread.join()
+        result.cpu_s = result.cpu_samples[-1][1] if result.cpu_samples else 0.0
+
+
+def _timestamp(text) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def cell_timings(nb: nbformat.NotebookNode, cpu_samples=()) -> list[dict]:
+    """Wall time of every executed code cell (papermill's start and end times) and its CPU
+    time, read off the watch's cumulative samples (0.5 s apart, linearly interpolated; so a
+    sub-second cell's CPU is approximate)."""
+    import numpy as np
+
+    times = np.array([t for t, _ in cpu_samples], dtype=float)
+    cpu = np.array([c for _, c in cpu_samples], dtype=float)
+    rows = []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("papermill", {})
+        start, end = _timestamp(meta.get("start_time")), _timestamp(meta.get("end_time"))
+        if cell.cell_type != "code" or start is None or end is None:
+            continue
+        used = float(np.interp(end, times, cpu) - np.interp(start, times, cpu)) if len(times) else float("nan")
+        first = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
+        rows.append(dict(cell=index, first_line=first[:60], wall_s=round(end - start, 2), cpu_s=round(used, 2)))
+    return rows
+
+
+def slowest_cells(results, n: int = 10) -> pd.DataFrame:
+    """The n slowest code cells of a run, over every notebook (for `reproduce --timings`)."""
+    rows = [dict(notebook=r.notebook, **cell) for r in results if not isinstance(r, str) for cell in r.cells]
+    columns = ["notebook", "cell", "wall_s", "cpu_s", "first_line"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(rows)[columns].sort_values("wall_s", ascending=False, kind="stable").head(n).reset_index(drop=True)
 
 
 EXERCISES_HEADING = "## Exercises"
@@ -441,6 +512,7 @@ def run_one(name: str, parameters: dict, output_dir: Path, progress: bool = True
     if running.exists():
         target = output if result.status == "ok" else output.with_name(f"{name}.failed.ipynb")
         nb = nbformat.read(running, as_version=4)
+        result.cells = cell_timings(nb, result.cpu_samples)
         _scrub(nb)
         stable_ids(nb, _previous_copy(output, notebooks.executed_path(name)))
         atomic_write_text(target, nbformat.writes(nb) + "\n")
@@ -500,8 +572,11 @@ def check_writable(folder: Path, option: str) -> None:
 
 def run(names=(), profile: str | None = None, overrides: dict | None = None,
         output_dir: Path | None = None, figures_dir: Path | None = None,
-        progress: bool = True, echo=print) -> list[Result]:
+        progress: bool = True, echo=print, timings: bool = False, jobs: int | None = 1) -> list[Result]:
     """Validate everything, then execute each notebook; returns one Result per notebook.
+
+    `jobs` > 1 executes that many notebooks at once, each in its own worker process and
+    kernel (see `run_concurrently`); None: `default_jobs()`. Results come back in the plan's order.
 
     Only the default regeneration (no profile, no overrides, default output folder) writes
     into notebooks/ and figures/; see `plan_folders` for every other run."""
@@ -511,22 +586,91 @@ def run(names=(), profile: str | None = None, overrides: dict | None = None,
     check_writable(figures_dir if figures_dir is not None else figures_root(), "--figures-dir")
     if output_dir != NOTEBOOKS_DIR:
         echo(f"not the default regeneration: notebooks go to {output_dir}, figures to {figures_dir}")
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise InvalidParameterError(f"--jobs {jobs}: must be at least 1")
     results = []
     with _environment(figures_dir):
-        for name, parameters in plan.items():
+        if jobs > 1 and len(plan) > 1:
+            results = run_concurrently(plan, output_dir, jobs, echo)
+        for name, parameters in (plan.items() if not results else ()):
             shown = " ".join(f"{k}={v!r}" for k, v in parameters.items())
             echo(f"▶ {name} {shown}".rstrip())
             result = run_one(name, parameters, output_dir, progress=progress)
             results.append(result)
-            echo(f"  {result.status} in {result.seconds:.1f} s" + (f": {result.error}" if result.error else ""))
-            for report in result.skip_reports:
-                echo(f"  skipped files: {report}")
+            _report(result, echo)
         write_index()
         claims = claims_summary(results)
     echo(summary(results).to_string(index=False))
+    if timings:
+        echo("\nslowest cells (wall and CPU s; CPU counts the kernel and its workers):\n"
+             + slowest_cells(results).to_string(index=False))
     if not claims.empty:
         echo("\npaper vs this run (claims that hold, in the tables this run wrote):\n" + claims.to_string(index=False))
     return results
+
+
+def _report(result: Result, echo) -> None:
+    echo(f"  {result.notebook}: {result.status} in {result.seconds:.1f} s" + (f": {result.error}" if result.error else ""))
+    for report in result.skip_reports:
+        echo(f"  skipped files: {report}")
+
+
+def run_concurrently(plan: dict, output_dir: Path, jobs: int, echo) -> list[Result]:
+    """Execute the plan's notebooks `jobs` at a time, each in a worker process of its own (so
+    each has its own environment, skip log and memory watch). The longest notebooks start
+    first (by their last recorded wall time); progress bars are off, one line per finished
+    notebook. Kernels keep the thread settings of a serial run, so the outputs are the same."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    order = sorted(plan, key=lambda name: -LAST_WALL_S.get(name, 0.0))
+    echo(f"▶ {len(plan)} notebooks, {jobs} at a time: {', '.join(order)}")
+    done = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_one, name, plan[name], output_dir, False): name for name in order}
+        for future in as_completed(futures):
+            result = future.result()
+            done[result.notebook] = result
+            _report(result, echo)
+    return [done[name] for name in plan]
+
+
+NOTEBOOK_PEAK_GB = 2.5  # the largest default-profile peak (kernel + workers) measured, with some room
+
+
+def _memory_limit_gb() -> float:
+    """Memory this process may use: the cgroup limit (containers, Binder) or MemAvailable."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+            if text != "max" and int(text) < 1 << 50:
+                return int(text) / 2**30
+        except (OSError, ValueError):
+            continue
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    except (OSError, ValueError):
+        pass
+    return NOTEBOOK_PEAK_GB  # unknown: room for one
+
+
+def default_jobs(cores: int | None = None, memory_gb: float | None = None) -> int:
+    """Notebooks to run at once by default: one per core (the kernels are mostly single-threaded
+    Python), as many as fit in memory at `NOTEBOOK_PEAK_GB` each, at least one. On a 2 GB
+    Binder this is 1."""
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    memory_gb = _memory_limit_gb() if memory_gb is None else memory_gb
+    return max(1, min(int(cores), int(memory_gb // NOTEBOOK_PEAK_GB)))
+
+
+# Wall seconds of each default regeneration, measured on a 2-core machine (README): only used
+# to start the longest notebooks first when running several at once.
+LAST_WALL_S = {"faithfulness": 243, "smietanka2023": 193, "hjuler2025": 156, "dixit2024": 112,
+               "das2022": 55, "quickstart": 48, "nasr2025": 45}
 
 
 def summary(results: list[Result]) -> pd.DataFrame:
@@ -535,6 +679,7 @@ def summary(results: list[Result]) -> pd.DataFrame:
             "notebook": [r.notebook for r in results],
             "status": [r.status for r in results],
             "wall_s": [round(r.seconds, 1) for r in results],
+            "cpu_s": [round(r.cpu_s, 1) for r in results],
             "peak_rss_mb": [round(r.peak_rss_mb) for r in results],
             "figures": [sum(o.endswith(".png") for o in r.outputs) for r in results],
             "tables": [sum(o.endswith(".csv") for o in r.outputs) for r in results],

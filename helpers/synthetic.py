@@ -41,7 +41,7 @@ from .progress import quiet
 
 from . import voice
 from .errors import InvalidParameterError, check_choice
-from .fileio import atomic_path, atomic_write_text
+from .fileio import atomic_path, atomic_write_text, folder_lock
 from .paths import data_dir
 
 GENERATOR_VERSION = "1"
@@ -681,7 +681,10 @@ def ensure_corpus(root=None, variant: str = "synthetic", seed: int = 0, **kw) ->
     root = data_dir(root) if root is not None else data_dir() / variant
     if corpus_is_current(root, params):
         return load_corpus(root)
-    return generate_corpus(root, variant, seed, **kw)
+    with folder_lock(root):  # another process may be writing this corpus: wait, then look again
+        if corpus_is_current(root, params):
+            return load_corpus(root)
+        return generate_corpus(root, variant, seed, **kw)
 
 
 def cue_table(variant: str = "synthetic", emotions=None) -> pd.DataFrame:

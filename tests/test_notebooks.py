@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from helpers import check, course, notebooks, reproduce
+from helpers import check, course, errors, notebooks, reproduce
 from helpers.paths import NOTEBOOKS_DIR
 
 NAMES = notebooks.available()
@@ -257,3 +257,82 @@ def test_exercises_are_left_unexecuted_on_another_dataset():
     out = without_exercises(nb, "emodb")
     assert [SKIP_TAG in c.metadata.get("tags", []) for c in out.cells] == [False, True, True, True]
     assert "emodb" in out.cells[2].source and out.cells[3].metadata["tags"] == ["a", SKIP_TAG]
+
+
+def _toy_run(tmp_path, monkeypatch, cells: list[str]):
+    """Execute a notebook made of `cells` through the runner (parameters cell first)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]})]
+                                  + [nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    monkeypatch.setattr(notebooks, "read_source", lambda name: nb)
+    result = reproduce.run_one("toy", {}, tmp_path, progress=False)
+    assert result.status == "ok", result.error
+    return result
+
+
+ALLOCATE = "import numpy as np, time\nblock = np.ones({mb} * 2**20 // 8)  # written: resident\ntime.sleep(1.5)"
+
+
+def test_runner_reports_a_known_allocation_within_ten_percent(tmp_path, monkeypatch):
+    baseline = _toy_run(tmp_path, monkeypatch, [ALLOCATE.format(mb=0)]).peak_rss_mb
+    loaded = _toy_run(tmp_path, monkeypatch, [ALLOCATE.format(mb=400)]).peak_rss_mb
+    assert baseline > 20  # a kernel was measured at all
+    assert loaded - baseline == pytest.approx(400, rel=0.10)
+
+
+def test_cell_timings_separate_waiting_from_computing(tmp_path, monkeypatch):
+    spin = "import time\nend = time.process_time() + 2.0\nwhile time.process_time() < end:\n    pass"
+    result = _toy_run(tmp_path, monkeypatch, ["import time\ntime.sleep(2.0)", spin])
+    sleeping, spinning = result.cells[1], result.cells[2]
+    assert [c["cell"] for c in result.cells] == [0, 1, 2]
+    assert sleeping["first_line"] == "import time" and spinning["first_line"] == "import time"
+    assert sleeping["wall_s"] >= 2.0 and spinning["wall_s"] >= 2.0
+    assert spinning["cpu_s"] >= 1.0 and sleeping["cpu_s"] < spinning["cpu_s"] / 2
+    assert result.cpu_s >= spinning["cpu_s"]
+    slowest = reproduce.slowest_cells([result], n=2)
+    assert list(slowest.cell) and set(slowest.cell) == {1, 2} and slowest.wall_s.is_monotonic_decreasing
+    assert "cpu_s" in reproduce.summary([result]).columns
+
+
+def test_default_jobs_follow_cores_and_memory():
+    assert reproduce.default_jobs(cores=2, memory_gb=24) == 2
+    assert reproduce.default_jobs(cores=8, memory_gb=6) == 2  # memory-bound: 2.5 GB per notebook
+    assert reproduce.default_jobs(cores=2, memory_gb=2) == 1  # Binder's free tier
+    assert reproduce.default_jobs(cores=1, memory_gb=64) == 1
+    assert reproduce.default_jobs() >= 1
+
+
+def test_concurrent_run_returns_results_in_plan_order_and_rejects_zero_jobs(tmp_path, monkeypatch):
+    calls = []
+
+    class Pool:  # stands in for the process pool: runs each job at once, in submission order
+        def __init__(self, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, function, name, *args):
+            from concurrent.futures import Future
+
+            calls.append(name)
+            future = Future()
+            future.set_result(reproduce.Result(name, status="ok", seconds=1.0))
+            return future
+
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)
+    lines = []
+    plan = {"quickstart": {}, "faithfulness": {}, "nasr2025": {}}
+    results = reproduce.run_concurrently(plan, tmp_path, 2, lines.append)
+    assert calls == ["faithfulness", "quickstart", "nasr2025"]  # longest first (LAST_WALL_S)
+    assert [r.notebook for r in results] == list(plan)
+    assert sum("ok in 1.0 s" in line for line in lines) == 3
+    with pytest.raises(errors.InvalidParameterError, match="--jobs 0"):
+        reproduce.run(["quickstart"], profile="smoke", output_dir=tmp_path, jobs=0)

@@ -566,3 +566,20 @@ def test_the_opensmile_version_string_carries_the_pipeline_version(monkeypatch):
     before = features._version()
     monkeypatch.setitem(cache.PIPELINES, "opensmile", cache.Pipeline(99, (), ""))
     assert features._version() != before and features._version().endswith("pipeline=99")
+
+
+def test_folder_lock_makes_a_second_process_wait(tmp_path):
+    """Two notebooks run at once (reproduce --jobs 2) build a shared corpus one after the other."""
+    import time
+
+    from helpers.fileio import folder_lock
+
+    waiter = ("import sys, time; sys.path.insert(0, sys.argv[2]); from helpers.fileio import folder_lock\n"
+              "with folder_lock(sys.argv[1]): print(time.time())")
+    with folder_lock(tmp_path):
+        child = subprocess.Popen([sys.executable, "-c", waiter, str(tmp_path), str(REPO_ROOT)], stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        assert child.poll() is None  # still waiting for the lock
+        held_until = time.time()
+    acquired = float(child.communicate(timeout=60)[0])
+    assert acquired >= held_until
