@@ -9,6 +9,9 @@ band, or one eGeMAPS family), so an explanation can be graded, not just looked a
   and 1 is all mass inside. `mass_fraction` is Quantus' RelevanceMassAccuracy on a
   non-negative map (tests/test_faithfulness_quantus.py).
 - `pointing_game`: is the single most relevant element inside the region.
+- `pool_to_grid` / `pool_components`: a spectrogram map (any bins, any frame rate) or
+  EmoLIME's component weights put into one shared grid (16 Mel-spaced bands × 0.1 s), where
+  the normalised mass ("pooled mass") is scored in the same Hz × time units for every method.
 - `rank_score`: where the planted unit (band, family) lands in the ranking, 1 = first,
   0 = last, 0.5 = what a random ranking gives on average.
 - `curves_for`: deletion (remove the most relevant units first; a faithful map
@@ -278,8 +281,59 @@ def learned_threshold(chance: float, margin: float = LEARNED_MARGIN) -> float:
 
 # ------------------------------------------------------------------ tables and figures over benchmarks
 
-METRICS = ("rank score", "pointing game", "normalised mass")
-PRIMARY = {"family": "rank score", "band": "normalised mass", "time": "normalised mass"}  # one per cue type
+METRICS = ("rank score", "pointing game", "normalised mass", "pooled mass")
+POOLED_METRIC = "pooled mass"  # normalised mass on the shared Hz × time grid (`pool_to_grid`, `pool_components`)
+GRID_BANDS = 16  # Mel-spaced bands of the shared grid, 0–8 kHz
+GRID_SPAN_S = 0.1  # time spans of the shared grid
+
+
+def grid_band_edges(n_bands: int = GRID_BANDS, fmax: float = 8000.0) -> np.ndarray:
+    """Edges (Hz) of the shared grid's frequency bands: equal steps on the Mel scale."""
+    import librosa
+
+    return librosa.mel_frequencies(n_bands + 1, fmin=0.0, fmax=fmax)
+
+
+def pool_to_grid(relevance, freqs_hz, times_s, band_edges, span_s: float = GRID_SPAN_S) -> np.ndarray:
+    """Positive relevance of a (bins, frames) map summed into the shared grid's cells
+    (bands × spans): each bin goes to the band holding its centre frequency, each frame to the
+    span holding its time. Mass fractions do not change under pooling; what pooling changes is
+    the unit of area, so that a CQT, a Mel map and a map of any resolution share one chance
+    level (a cell's share of the grid)."""
+    relevance = np.clip(np.asarray(relevance, dtype=np.float64), 0.0, None)
+    band = np.clip(np.searchsorted(band_edges, np.asarray(freqs_hz), side="right") - 1, 0, len(band_edges) - 2)
+    span = np.floor(np.asarray(times_s) / span_s).astype(int)
+    span -= span.min()
+    grid = np.zeros((len(band_edges) - 1, int(span.max()) + 1))
+    np.add.at(grid, (band[:, None], span[None, :]), relevance)
+    return grid
+
+
+def pool_components(weights, component_edges_hz, band_edges) -> np.ndarray:
+    """Positive weights of spectral components (EmoLIME's bands, [edge_k, edge_k+1) Hz) spread
+    over the shared grid's bands in proportion to their overlap in Hz; one time span, since a
+    component covers the whole utterance. Shape (bands, 1), like `pool_to_grid`'s output."""
+    weights = np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)
+    comp, grid = np.asarray(component_edges_hz, dtype=np.float64), np.asarray(band_edges, dtype=np.float64)
+    overlap = np.clip(np.minimum(comp[1:, None], grid[None, 1:]) - np.maximum(comp[:-1, None], grid[None, :-1]), 0.0, None)
+    share = overlap / np.maximum(np.diff(comp)[:, None], 1e-12)
+    return (weights @ share)[:, None]
+
+
+def grid_region(cue_type: str, lo: float, hi: float, band_edges, times_s, span_s: float = GRID_SPAN_S) -> np.ndarray:
+    """Cells of the shared grid covered at least half by the planted band [lo, hi) Hz (band
+    cue) or window [lo, hi) s (time cue); same shape as `pool_to_grid`'s output."""
+    spans = np.floor(np.asarray(times_s) / span_s).astype(int)
+    first, n_spans = spans.min(), spans.max() - spans.min() + 1
+    if cue_type == "time":
+        starts = (first + np.arange(n_spans)) * span_s
+        inside = (np.minimum(starts + span_s, hi) - np.maximum(starts, lo)) >= span_s / 2
+        return np.broadcast_to(inside[None, :], (len(band_edges) - 1, n_spans)).copy()
+    edges = np.asarray(band_edges)
+    widths = np.diff(edges)
+    inside = (np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo)) >= widths / 2
+    return np.broadcast_to(inside[:, None], (len(edges) - 1, n_spans)).copy()
+PRIMARY = {"family": "rank score", "band": POOLED_METRIC, "time": POOLED_METRIC}  # one per cue type
 
 
 def score_table(benchmarks, seed: int = 0) -> pd.DataFrame:
@@ -409,11 +463,13 @@ def verdict_table(benchmarks, seed: int = 0, delta: float = DELTA) -> pd.DataFra
 
 
 def plot_scores(axes, table: pd.DataFrame) -> pd.DataFrame:
-    """One panel per primary metric (rank score for families, normalised mass for bands and
-    windows): the trained model's explanations (bar, CI) beside the randomised model's (the
-    null: dot, CI). Returns the plotted numbers."""
-    plotted = table[table.primary == "yes"].assign(label=lambda t: t.method + " [" + t.cue_type + "]")
-    for ax, metric in zip(axes, ("rank score", "normalised mass")):
+    """Two panels on shared units: the rank score of every method (its planted unit among its
+    own units: family, component, bin group or time span), and the pooled mass of every band
+    and time method on the shared Hz × time grid (the primary metric of those cue types). The
+    trained model's explanations (bar, CI) beside the randomised model's (the null: dot, CI).
+    Returns the plotted numbers."""
+    plotted = table[table.metric.isin(["rank score", POOLED_METRIC])].assign(label=lambda t: t.method + " [" + t.cue_type + "]")
+    for ax, metric in zip(axes, ("rank score", POOLED_METRIC)):
         part = plotted[plotted.metric == metric]
         labels = sorted(part.label.unique(), key=lambda s: (s.split("[")[-1], s))
         pos = np.arange(len(labels))
@@ -427,7 +483,9 @@ def plot_scores(axes, table: pd.DataFrame) -> pd.DataFrame:
         ax.set_yticks(pos, labels, fontsize=7)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.axvline(0.5 if metric == "rank score" else 0.0, color="k", lw=0.8)
-        ax.set(title=metric, xlabel="1 = perfect; line: chance for a cue-blind map")
+        title = "rank score (every method)" if metric == "rank score" else \
+            f"pooled mass ({GRID_BANDS} Mel bands × {GRID_SPAN_S:g} s)"
+        ax.set(title=title, xlabel="1 = perfect; line: chance for a cue-blind map")
     axes[0].legend(fontsize=7, loc="lower left")
     return plotted.drop(columns="label")
 

@@ -138,6 +138,21 @@ def test_balanced_subset_takes_turns_over_labels():
     assert fm.balanced_subset(positions, labels, 8).tolist() == [0, 1, 2, 3, 4, 7, 8, 9]
 
 
+def test_speaker_halves_are_disjoint_and_hold_both_genders():
+    speakers = np.repeat([f"f0{i}" for i in range(1, 6)] + [f"m0{i}" for i in range(1, 6)], 3)
+    genders = np.where(np.char.startswith(speakers, "f"), "female", "male")
+    train, explain = fm.speaker_halves(speakers, genders)
+    assert sorted(np.concatenate([train, explain]).tolist()) == list(range(len(speakers)))
+    assert not set(speakers[train]) & set(speakers[explain])
+    assert sorted(set(speakers[train])) == ["f01", "f03", "f05", "m02", "m04"]
+    for half in (train, explain):  # the old middle cut gave all-female vs all-male halves
+        assert set(genders[half]) == {"female", "male"}
+    train, explain = fm.speaker_halves(["b", "a", "c", "d", "a"])  # no genders: alternate sorted ids
+    assert sorted(train.tolist()) == [1, 2, 4] and sorted(explain.tolist()) == [0, 3]
+    with pytest.raises(ValueError, match="two speakers"):
+        fm.speaker_halves(["a", "a"])
+
+
 def test_planted_region_in_time_and_frequency():
     row = pd.Series(dict(cue_start_s=0.2, cue_end_s=0.4, cue_lo_hz=1000.0, cue_hi_hz=2000.0))
     times, freqs = np.arange(10) * 0.1, np.array([500.0, 1000.0, 1500.0, 2000.0])
@@ -236,7 +251,7 @@ def test_sanity_is_judged_against_the_between_seeds_reference_and_unlearned_rows
     unlearned = fa.verdict_row(toy_benchmark(0.4, 0.0, accuracy_correct=0.0))
     assert unlearned["model_learned"] == "no" and (unlearned["located"], unlearned["sane"]) == ("n/a", "n/a")
     row = fa.verdict_row(toy_benchmark(0.4, 0.0))
-    assert row["seeds"] == 2 and row["primary_metric"] == "normalised mass" and row["faithful"] == "n/a"
+    assert row["seeds"] == 2 and row["primary_metric"] == fa.POOLED_METRIC == "pooled mass" and row["faithful"] == "n/a"
     assert fa.verdict_row(toy_benchmark(0.9, 0.5, cue_type="family"))["primary_metric"] == "rank score"
 
 
@@ -355,3 +370,51 @@ def test_information_increase_names_its_embedding_briefly_and_nulls_a_pretrained
     copy = fm.RANDOM_COPIES["ge2e"]
     assert copy == "ge2e-random" and copy in embeddings.STAND_INS and "ge2e" not in embeddings.STAND_INS
     assert "tiny-wavlm" not in fm.RANDOM_COPIES  # random already: its null permutes the labels
+
+
+def test_pooling_to_the_shared_grid_keeps_mass_and_puts_maps_on_one_scale():
+    import librosa
+
+    from helpers.spectrograms import cqt_frequencies
+
+    edges = fa.grid_band_edges()
+    assert len(edges) == fa.GRID_BANDS + 1 and edges[0] == 0 and edges[-1] == pytest.approx(8000)
+    mel = librosa.mel_frequencies(34, fmin=0.0, fmax=8000.0)[1:-1]
+    times = np.arange(100) * 0.015  # 1.5 s of frames
+    rng = np.random.default_rng(0)
+    relevance = rng.normal(size=(32, 100))
+    grid = fa.pool_to_grid(relevance, mel, times, edges)
+    assert grid.shape == (16, 15) and grid.sum() == pytest.approx(np.clip(relevance, 0, None).sum())
+    band = fa.grid_region("band", 1200, 1650, edges, times)
+    assert band[:, 0].tolist() == [6 <= b <= 7 for b in range(16)] and band.all(axis=1).sum() == 2
+    window = fa.grid_region("time", 0.52, 0.92, edges, times)
+    assert np.flatnonzero(window[0]).tolist() == [5, 6, 7, 8]
+    # a cue-blind (uniform) Mel map scores chance on the grid; the same on CQT bins does not,
+    # because the 96 log-spaced bins put fewer bins in the planted band than its share of the grid
+    mel_uniform = fa.normalised_mass(fa.pool_to_grid(np.ones((32, 100)), mel, times, edges), band)
+    cqt_uniform = fa.normalised_mass(fa.pool_to_grid(np.ones((96, 100)), cqt_frequencies(), times, edges), band)
+    assert abs(mel_uniform) < 0.01 and cqt_uniform < -0.04  # 7 of 96 CQT bins vs 2 of 16 grid bands
+    oracle = np.where((cqt_frequencies() >= 1200) & (cqt_frequencies() < 1650), 1.0, 0.0)[:, None] * np.ones((1, 100))
+    assert fa.normalised_mass(fa.pool_to_grid(oracle, cqt_frequencies(), times, edges), band) == pytest.approx(1.0)
+
+
+def test_map_runs_score_pooled_mass_for_the_planted_band():
+    meta = pd.DataFrame(dict(speaker=["a"], emotion=["anger"], cue_lo_hz=[1200.0], cue_hi_hz=[1650.0],
+                             cue_start_s=[np.nan], cue_end_s=[np.nan]))
+    freqs = np.linspace(50, 7950, 40)
+    run = fm.MapRun(0, meta, np.array([0]), [], [50], [], None, [], [], 1, "band", freqs, [np.arange(50) * 0.02])
+    inside = ((freqs >= 1145) & (freqs < 1689))[:, None] * np.ones((1, 50))
+    rows = run.pooled_rows(0, 0, {"trained": inside, "randomised": np.ones((40, 50))})
+    assert [r["model"] for r in rows] == ["trained", "randomised"] and {r["metric"] for r in rows} == {fa.POOLED_METRIC}
+    assert rows[0]["value"] == pytest.approx(1.0) and rows[1]["value"] < 0.5
+
+
+def test_component_weights_pool_onto_grid_bands_by_overlap():
+    grid = fa.grid_band_edges()
+    components = np.array([0.0, 1000.0, 2000.0, 8000.0])
+    pooled = fa.pool_components([1.0, -3.0, 2.0], components, grid)
+    assert pooled.shape == (16, 1) and pooled.sum() == pytest.approx(3.0)  # negative weight is not mass
+    assert pooled[:5, 0].sum() == pytest.approx(5 * 188.6 / 1000.0, rel=0.01)  # bands below 943 Hz: their share of [0, 1000)
+    meta = pd.DataFrame(dict(speaker=["a"], emotion=["anger"], cue_lo_hz=[1200.0], cue_hi_hz=[1650.0]))
+    rows = fm.pooled_band_rows(3, meta.iloc[0], 0, {"trained": [0.0, 1.0, 0.0], "randomised": [1.0, 1.0, 1.0]}, components)
+    assert [r["seed"] for r in rows] == [3, 3] and rows[0]["value"] > rows[1]["value"]
