@@ -55,7 +55,7 @@ class Result:
     skipped: int = 0  # files left out by the batch loaders (features, audio, embeddings)
     skip_reports: list[str] = field(default_factory=list)
     cpu_s: float = 0.0  # CPU time (user + system) of the kernel and its workers
-    cpu_samples: list = field(default_factory=list)  # (time.time(), cumulative CPU s) from the watch
+    cpu_samples: list = field(default_factory=list)  # (time.time(), cumulative CPU s, peak MB so far) from the watch
     cells: list = field(default_factory=list)  # per executed code cell: index, first line, wall_s, cpu_s
 
 
@@ -391,7 +391,7 @@ def _kernel_memory_watch(result: "Result", interval_s: float = 0.5):
         result.peak_rss_mb = max(result.peak_rss_mb, _children_peak_kib(before) / 1024)
         cpu = _children_cpu_s(before)
         if not result.cpu_samples or cpu >= result.cpu_samples[-1][1]:  # a reaped tree never lowers the count
-            result.cpu_samples.append((time.time(), cpu))
+            result.cpu_samples.append((time.time(), cpu, result.peak_rss_mb))
 
     def watch():
         while not stop.wait(interval_s):
@@ -417,13 +417,14 @@ def _timestamp(text) -> float | None:
 
 
 def cell_timings(nb: nbformat.NotebookNode, cpu_samples=()) -> list[dict]:
-    """Wall time of every executed code cell (papermill's start and end times) and its CPU
-    time, read off the watch's cumulative samples (0.5 s apart, linearly interpolated; so a
-    sub-second cell's CPU is approximate)."""
+    """Wall time of every executed code cell (papermill's start and end times), its CPU time
+    and how much it raised the run's peak memory, read off the watch's cumulative samples
+    (0.5 s apart, linearly interpolated; so a sub-second cell's numbers are approximate)."""
     import numpy as np
 
-    times = np.array([t for t, _ in cpu_samples], dtype=float)
-    cpu = np.array([c for _, c in cpu_samples], dtype=float)
+    times = np.array([sample[0] for sample in cpu_samples], dtype=float)
+    cpu = np.array([sample[1] for sample in cpu_samples], dtype=float)
+    peak = np.array([sample[2] if len(sample) > 2 else np.nan for sample in cpu_samples], dtype=float)
     rows = []
     for index, cell in enumerate(nb.cells):
         meta = cell.metadata.get("papermill", {})
@@ -431,18 +432,21 @@ def cell_timings(nb: nbformat.NotebookNode, cpu_samples=()) -> list[dict]:
         if cell.cell_type != "code" or start is None or end is None:
             continue
         used = float(np.interp(end, times, cpu) - np.interp(start, times, cpu)) if len(times) else float("nan")
+        raised = float(np.interp(end, times, peak) - np.interp(start, times, peak)) if len(times) else float("nan")
         first = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
-        rows.append(dict(cell=index, first_line=first[:60], wall_s=round(end - start, 2), cpu_s=round(used, 2)))
+        rows.append(dict(cell=index, first_line=first[:60], wall_s=round(end - start, 2), cpu_s=round(used, 2),
+                         raised_peak_mb=round(raised) if np.isfinite(raised) else None))
     return rows
 
 
-def slowest_cells(results, n: int = 10) -> pd.DataFrame:
-    """The n slowest code cells of a run, over every notebook (for `reproduce --timings`)."""
+def slowest_cells(results, n: int = 10, by: str = "wall_s") -> pd.DataFrame:
+    """The n slowest code cells of a run (or the n largest by another column, e.g.
+    raised_peak_mb), over every notebook (for `reproduce --timings`)."""
     rows = [dict(notebook=r.notebook, **cell) for r in results if not isinstance(r, str) for cell in r.cells]
-    columns = ["notebook", "cell", "wall_s", "cpu_s", "first_line"]
+    columns = ["notebook", "cell", "wall_s", "cpu_s", "raised_peak_mb", "first_line"]
     if not rows:
         return pd.DataFrame(columns=columns)
-    return pd.DataFrame(rows)[columns].sort_values("wall_s", ascending=False, kind="stable").head(n).reset_index(drop=True)
+    return pd.DataFrame(rows)[columns].sort_values(by, ascending=False, kind="stable").head(n).reset_index(drop=True)
 
 
 EXERCISES_HEADING = "## Exercises"
@@ -603,8 +607,9 @@ def run(names=(), profile: str | None = None, overrides: dict | None = None,
         claims = claims_summary(results)
     echo(summary(results).to_string(index=False))
     if timings:
-        echo("\nslowest cells (wall and CPU s; CPU counts the kernel and its workers):\n"
-             + slowest_cells(results).to_string(index=False))
+        echo("\nslowest cells (wall and CPU s; CPU counts the kernel and its workers; raised_peak_mb: how much the "
+             "run's peak memory grew during the cell):\n" + slowest_cells(results).to_string(index=False))
+        echo("\ncells that raised peak memory most:\n" + slowest_cells(results, by="raised_peak_mb", n=5).to_string(index=False))
     if not claims.empty:
         echo("\npaper vs this run (claims that hold, in the tables this run wrote):\n" + claims.to_string(index=False))
     return results

@@ -127,6 +127,9 @@ def occlusion_passes(n_mels: int, n_frames: int, window=(None, WINDOW_FRAMES), s
     return ((n_mels - height) // step_h + 1) * ((n_frames - window[1]) // stride[1] + 1)
 
 
+OCCLUSION_BATCH_INPUTS = 256  # perturbed clips per forward pass at most: bounds the activations' memory
+
+
 def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None, 5), baseline: str = "min",
                    perturbations_per_eval: int = 32) -> np.ndarray:
     """captum Occlusion for each clip's target class → (N, n_mels, frames).
@@ -134,6 +137,9 @@ def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None
     window/stride are (mel bins, frames); None = all mel bins (our default patch, a time span).
     The authors' patch is window (1, 10) with stride (1, 3). The occluded patch is replaced by
     the clip's minimum (silence in dB) by default (our choice); "zero" = 0 dB, the loudest value.
+    Clips go to captum in groups of OCCLUSION_BATCH_INPUTS // perturbations_per_eval: captum
+    runs every clip of a call times perturbations_per_eval in one forward pass, which for 48
+    clips of 128 Mel bands held about 0.7 GB of activations at once.
     """
     from captum.attr import Occlusion
 
@@ -143,11 +149,14 @@ def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None
     shape = (1, window[0] or n_mels, window[1])
     strides = (1, stride[0] or n_mels, stride[1])
     base = x.amin(dim=(1, 2, 3), keepdim=True).expand_as(x).contiguous() if baseline == "min" else torch.zeros_like(x)
+    targets = torch.as_tensor(np.asarray(targets), dtype=torch.long)
     model.eval()
-    attribution = Occlusion(model).attribute(x, sliding_window_shapes=shape, strides=strides, baselines=base,
-                                             target=torch.as_tensor(np.asarray(targets), dtype=torch.long),
-                                             perturbations_per_eval=perturbations_per_eval, show_progress=False)
-    return attribution[:, 0].detach().numpy()
+    group = max(1, OCCLUSION_BATCH_INPUTS // max(1, int(perturbations_per_eval)))
+    maps = [Occlusion(model).attribute(x[i:i + group], sliding_window_shapes=shape, strides=strides,
+                                       baselines=base[i:i + group], target=targets[i:i + group],
+                                       perturbations_per_eval=perturbations_per_eval, show_progress=False)[:, 0]
+            .detach().numpy() for i in range(0, len(x), group)]
+    return np.concatenate(maps) if maps else np.zeros((0,) + tuple(x.shape[2:]), dtype=np.float32)
 
 
 def crp_maps(model, x, targets, conditions: dict | None = None, batch_size: int = 16,

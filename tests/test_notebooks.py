@@ -283,9 +283,12 @@ ALLOCATE = "import numpy as np, time\nblock = np.ones({mb} * 2**20 // 8)  # writ
 
 def test_runner_reports_a_known_allocation_within_ten_percent(tmp_path, monkeypatch):
     baseline = _toy_run(tmp_path, monkeypatch, [ALLOCATE.format(mb=0)]).peak_rss_mb
-    loaded = _toy_run(tmp_path, monkeypatch, [ALLOCATE.format(mb=400)]).peak_rss_mb
+    loaded = _toy_run(tmp_path, monkeypatch, [ALLOCATE.format(mb=400)])
     assert baseline > 20  # a kernel was measured at all
-    assert loaded - baseline == pytest.approx(400, rel=0.10)
+    assert loaded.peak_rss_mb - baseline == pytest.approx(400, rel=0.10)
+    parameters, allocating = loaded.cells  # the cell that allocated is the one that raised the peak
+    assert allocating["raised_peak_mb"] == pytest.approx(400, rel=0.15) and parameters["raised_peak_mb"] < 50
+    assert reproduce.slowest_cells([loaded], n=1, by="raised_peak_mb").cell.tolist() == [allocating["cell"]]
 
 
 def test_cell_timings_separate_waiting_from_computing(tmp_path, monkeypatch):

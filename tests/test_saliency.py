@@ -110,6 +110,19 @@ def test_occlusion_peaks_where_the_toy_model_looks():
     np.testing.assert_allclose(maps, one_by_one, atol=1e-6)
 
 
+def test_occlusion_in_groups_of_clips_equals_one_call(monkeypatch):
+    """Clips are sent to captum a few at a time (memory); each clip's map does not depend on that."""
+    x = np.random.default_rng(1).uniform(-40, -5, (5, 1, 8, 60)).astype(np.float32)
+    targets = [0, 1, 0, 0, 1]
+    together = saliency.occlusion_maps(OneSpan(), x, targets, perturbations_per_eval=4)
+    monkeypatch.setattr(saliency, "OCCLUSION_BATCH_INPUTS", 8)  # groups of 2 clips: 2 + 2 + 1
+    grouped = saliency.occlusion_maps(OneSpan(), x, targets, perturbations_per_eval=4)
+    assert grouped.shape == (5, 8, 60)
+    np.testing.assert_allclose(grouped, together, atol=1e-6)
+    assert np.allclose(grouped[1], 0) and grouped[0].sum() != 0  # target 1 is constant: no occlusion effect
+    assert saliency.occlusion_maps(OneSpan(), x[:0], [], perturbations_per_eval=4).shape == (0, 8, 60)
+
+
 def test_occlusion_rejects_unknown_baseline():
     with pytest.raises(InvalidParameterError, match="min, zero"):
         saliency.occlusion_maps(OneSpan(), np.zeros((1, 1, 4, 30)), [0], baseline="mean")
