@@ -528,12 +528,18 @@ class MapRun:
         region = fa.grid_region(self.cue_type, lo, hi, edges, times)
         if not region.any() or region.all():
             return []
-        rows = []
-        for model, relevance in maps.items():
-            value = fa.normalised_mass(fa.pool_to_grid(relevance, self.freqs_hz, times, edges), region)
-            rows.append(dict(seed=self.seed, item=int(item), speaker=str(target.speaker), emotion=target.emotion, model=model,
-                             metric=fa.POOLED_METRIC, value=0.0 if np.isnan(value) else value, chance=0.0))
-        return rows
+        grids = {model: fa.pool_to_grid(relevance, self.freqs_hz, times, edges) for model, relevance in maps.items()}
+        return pooled_mass_rows(self.seed, target, item, grids, region)
+
+
+def pooled_mass_rows(seed: int, target, item: int, grids: dict, region) -> list[dict]:
+    """One pooled-mass score row per model from its map on the shared grid ({model: grid})."""
+    rows = []
+    for model, grid in grids.items():
+        value = fa.normalised_mass(grid, region)
+        rows.append(dict(seed=seed, item=int(item), speaker=str(target.speaker), emotion=target.emotion, model=model,
+                         metric=fa.POOLED_METRIC, value=0.0 if np.isnan(value) else value, chance=0.0))
+    return rows
 
 
 def grade_maps(run: MapRun, maps, random_maps, cascades: dict | None = None):
@@ -683,12 +689,8 @@ def pooled_band_rows(seed: int, target, item: int, weights: dict, component_edge
     """Pooled mass of component weights (EmoLIME) on the shared grid's bands (`fa.pool_components`)."""
     grid = fa.grid_band_edges()
     region = fa.grid_region("band", target.cue_lo_hz, target.cue_hi_hz, grid, [0.0])
-    rows = []
-    for model, w in weights.items():
-        value = fa.normalised_mass(fa.pool_components(w, component_edges, grid), region)
-        rows.append(dict(seed=seed, item=item, speaker=str(target.speaker), emotion=target.emotion, model=model,
-                         metric=fa.POOLED_METRIC, value=0.0 if np.isnan(value) else value, chance=0.0))
-    return rows
+    return pooled_mass_rows(seed, target, item, {m: fa.pool_components(w, component_edges, grid) for m, w in weights.items()},
+                            region)
 
 
 def emolime_bands(meta: pd.DataFrame, seed: int = 0, n_perturbations: int = 32, feature_set: str = "eGeMAPSv02",

@@ -341,21 +341,29 @@ def _process_tree() -> tuple[dict[int, int], dict[int, list[int]]]:
     return peaks, children
 
 
+def _tree_pids(pid: int, children: dict) -> list[int]:
+    """`pid` and every living descendant."""
+    return [pid] + [d for child in children.get(pid, []) for d in _tree_pids(child, children)]
+
+
 def _child_pids() -> set[int]:
     return set(_process_tree()[1].get(os.getpid(), []))
 
 
-def _children_peak_kib(exclude=frozenset()) -> int:
-    """Peak resident memory of this process's largest child tree, leaving out the children in
-    `exclude` (started before the notebook, e.g. a test session's idle joblib workers): a
-    child's VmHWM plus that of each living descendant. Worker processes a notebook starts
-    count, as they do against Binder's memory limit; the sum bounds the tree's peak from above."""
+def _children_usage(exclude=frozenset()) -> tuple[int, float]:
+    """(peak KiB of the largest child tree, CPU seconds of all child trees) of this process,
+    leaving out the children in `exclude` (started before the notebook, e.g. a test session's
+    idle joblib workers); one walk of /proc for both. A tree's peak is each member's VmHWM
+    summed: worker processes a notebook starts count, as they do against Binder's memory
+    limit, and the sum bounds the tree's peak from above."""
     peaks, children = _process_tree()
+    trees = [_tree_pids(c, children) for c in children.get(os.getpid(), []) if c not in exclude]
+    peak = max((sum(peaks.get(p, 0) for p in tree) for tree in trees), default=0)
+    return peak, sum(_cpu_seconds(p) for tree in trees for p in tree)
 
-    def tree(pid: int) -> int:
-        return peaks.get(pid, 0) + sum(tree(child) for child in children.get(pid, []))
 
-    return max((tree(c) for c in children.get(os.getpid(), []) if c not in exclude), default=0)
+def _children_peak_kib(exclude=frozenset()) -> int:
+    return _children_usage(exclude)[0]
 
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -370,16 +378,6 @@ def _cpu_seconds(pid: int) -> float:
     return sum(int(v) for v in fields[11:15]) / _TICKS  # utime, stime, cutime, cstime
 
 
-def _children_cpu_s(exclude=frozenset()) -> float:
-    """CPU seconds of this process's child trees (the kernel and the workers it started)."""
-    children = _process_tree()[1]
-
-    def tree(pid: int) -> float:
-        return _cpu_seconds(pid) + sum(tree(child) for child in children.get(pid, []))
-
-    return sum(tree(c) for c in children.get(os.getpid(), []) if c not in exclude)
-
-
 @contextlib.contextmanager
 def _kernel_memory_watch(result: "Result", interval_s: float = 0.5):
     """Sample the kernel's peak memory and cumulative CPU while a notebook runs (0 where /proc
@@ -388,8 +386,8 @@ def _kernel_memory_watch(result: "Result", interval_s: float = 0.5):
     before = _child_pids()
 
     def sample():
-        result.peak_rss_mb = max(result.peak_rss_mb, _children_peak_kib(before) / 1024)
-        cpu = _children_cpu_s(before)
+        peak_kib, cpu = _children_usage(before)
+        result.peak_rss_mb = max(result.peak_rss_mb, peak_kib / 1024)
         if not result.cpu_samples or cpu >= result.cpu_samples[-1][1]:  # a reaped tree never lowers the count
             result.cpu_samples.append((time.time(), cpu, result.peak_rss_mb))
 
@@ -419,7 +417,8 @@ def _timestamp(text) -> float | None:
 def cell_timings(nb: nbformat.NotebookNode, cpu_samples=()) -> list[dict]:
     """Wall time of every executed code cell (papermill's start and end times), its CPU time
     and how much it raised the run's peak memory, read off the watch's cumulative samples
-    (0.5 s apart, linearly interpolated; so a sub-second cell's numbers are approximate)."""
+    (0.5 s apart, linearly interpolated: what happens within half a second of a cell boundary
+    may be split between the two cells)."""
     import numpy as np
 
     times = np.array([sample[0] for sample in cpu_samples], dtype=float)
@@ -593,16 +592,16 @@ def run(names=(), profile: str | None = None, overrides: dict | None = None,
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise InvalidParameterError(f"--jobs {jobs}: must be at least 1")
-    results = []
     with _environment(figures_dir):
         if jobs > 1 and len(plan) > 1:
             results = run_concurrently(plan, output_dir, jobs, echo)
-        for name, parameters in (plan.items() if not results else ()):
-            shown = " ".join(f"{k}={v!r}" for k, v in parameters.items())
-            echo(f"▶ {name} {shown}".rstrip())
-            result = run_one(name, parameters, output_dir, progress=progress)
-            results.append(result)
-            _report(result, echo)
+        else:
+            results = []
+            for name, parameters in plan.items():
+                shown = " ".join(f"{k}={v!r}" for k, v in parameters.items())
+                echo(f"▶ {name} {shown}".rstrip())
+                results.append(run_one(name, parameters, output_dir, progress=progress))
+                _report(results[-1], echo)
         write_index()
         claims = claims_summary(results)
     echo(summary(results).to_string(index=False))
@@ -667,7 +666,9 @@ def default_jobs(cores: int | None = None, memory_gb: float | None = None) -> in
     Python), as many as fit in memory at `NOTEBOOK_PEAK_GB` each, at least one. On a 2 GB
     Binder this is 1."""
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        from .features import default_jobs as usable_cores
+
+        cores = usable_cores()
     memory_gb = _memory_limit_gb() if memory_gb is None else memory_gb
     return max(1, min(int(cores), int(memory_gb // NOTEBOOK_PEAK_GB)))
 

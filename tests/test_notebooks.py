@@ -278,7 +278,9 @@ def _toy_run(tmp_path, monkeypatch, cells: list[str]):
     return result
 
 
-ALLOCATE = "import numpy as np, time\nblock = np.ones({mb} * 2**20 // 8)  # written: resident\ntime.sleep(1.5)"
+# The watch samples every 0.5 s: the allocation waits 1 s into its cell, so that no sample taken
+# across the cell boundary attributes part of it to the cell before.
+ALLOCATE = "import numpy as np, time\ntime.sleep(1.0)\nblock = np.ones({mb} * 2**20 // 8)  # written: resident\ntime.sleep(1.5)"
 
 
 def test_runner_reports_a_known_allocation_within_ten_percent(tmp_path, monkeypatch):
