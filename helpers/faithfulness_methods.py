@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import embeddings
+from . import embeddings, memo
 from . import faithfulness as fa
 
 FAMILY_EMOTIONS = ("anger", "happiness", "sadness", "boredom")  # one per eGeMAPS family (synthetic.EMOTION_FAMILY)
@@ -97,9 +97,13 @@ def combine(parts: list[Benchmark]) -> Benchmark:
 def run_seeds(function, seeds, *args, first_only=("cascade",), **kwargs):
     """`function(*args, seed=s, **kwargs)` for every seed, combined per method (a function may
     return one Benchmark or a list of them, e.g. occlusion and CRP of one ResNet). Keyword
-    arguments named in `first_only` (the costly cascading test) are passed to the first seed only."""
+    arguments named in `first_only` (the costly cascading test) are passed to the first seed only.
+    Each seed's run goes through the result cache (`helpers.memo`): a rerun with the same data,
+    arguments and code reads it back instead of retraining; `cache` (an in-memory speed-up) is
+    not part of the key."""
     later = {k: False for k in first_only if k in kwargs}
-    runs = [function(*args, seed=int(s), **(kwargs if j == 0 else {**kwargs, **later})) for j, s in enumerate(seeds)]
+    runs = [memo.call(function, *args, seed=int(s), ignore=("cache",), **(kwargs if j == 0 else {**kwargs, **later}))
+            for j, s in enumerate(seeds)]
     if isinstance(runs[0], Benchmark):
         return combine(runs)
     return [combine([run[j] for run in runs]) for j in range(len(runs[0]))]

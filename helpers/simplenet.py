@@ -12,6 +12,7 @@ TensorFlow is imported lazily, so importing this module stays cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -194,7 +195,19 @@ def run_models(x: np.ndarray, y: np.ndarray, subset, n_classes: int, n_models: i
     each one, compute its test predictions and the Grad-CAM maps of its correctly classified
     test samples for their true class, then free it. Only the best model so far (highest test
     accuracy, the paper's criterion) is written to `weights_path` (a cache file).
-    `explain=False` skips the Grad-CAM maps (then `maps` is empty)."""
+    `explain=False` skips the Grad-CAM maps (then `maps` is empty). Read from the result cache
+    (`helpers.memo`) when the same data and settings ran before and the weights file is still there."""
+    from . import memo
+
+    def weights_kept(runs) -> bool:
+        return all(not run.weights_path or Path(run.weights_path).is_file() for run in runs)
+
+    return memo.call(_train_models, x, y, subset, n_classes, n_models, filters, epochs, batch_size, patience, seed,
+                     target, weights_path, explain, valid=weights_kept)
+
+
+def _train_models(x, y, subset, n_classes, n_models, filters, epochs, batch_size, patience, seed, target,
+                  weights_path, explain) -> list[ModelRun]:
     import keras
 
     from .gradcam import grad_cam

@@ -153,7 +153,15 @@ def held_out_speaker_runs(part: pd.DataFrame, log_db: np.ndarray, n_valid: np.nd
     log_db, n_valid and y). Each fold standardises with its own training files (`normaliser`),
     so nothing of the held-out speaker reaches training. Speakers are held out in sorted order,
     at most `max_folds` of them (0: all).
-    Returns one row per test file: speaker (held out), path, emotion, predicted class, correct."""
+    Returns one row per test file: speaker (held out), path, emotion, predicted class, correct.
+    Read from the result cache (`helpers.memo`) when the same data and settings ran before."""
+    from . import memo
+
+    return memo.call(_train_held_out, part, log_db, n_valid, y, n_classes, filters, epochs, batch_size, patience,
+                     seed, max_folds)
+
+
+def _train_held_out(part, log_db, n_valid, y, n_classes, filters, epochs, batch_size, patience, seed, max_folds):
     from .simplenet import run_models
 
     speakers = sorted(part["speaker"].astype(str).unique())

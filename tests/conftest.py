@@ -1,7 +1,13 @@
 """Shared fixtures: the real-speech subset (skipped where absent) and tiny generated files."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# The result cache (helpers.memo) stays off in tests: the smoke runs and nbval's re-execution
+# must both compute, or the same-seed-same-bytes check would compare a result with its copy.
+# tests/test_memo.py switches it on where it is the subject.
+os.environ["SERXAI_RESULT_CACHE"] = "0"
 
 # openSMILE's native library must be loaded before TensorFlow's (the other order corrupts the
 # heap and aborts on the first extraction); some test modules import keras at collection.
