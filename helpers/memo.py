@@ -18,8 +18,10 @@ determinism checks really compute twice); entries live in `<feature cache>/resul
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
+import inspect
 import io
 import json
 import os
@@ -159,8 +161,8 @@ def _encode(value, arrays: dict):
     if isinstance(value, np.generic):
         return {"scalar": stash(np.asarray(value))}
     if isinstance(value, np.ndarray):
-        if value.dtype == object:
-            raise TypeError("memo cannot store an object array; convert it to a typed array first")
+        if value.dtype == object:  # e.g. speaker names: element by element
+            return {"objects": [_encode(item, arrays) for item in value.ravel().tolist()], "shape": list(value.shape)}
         return {"array": stash(value)}
     if isinstance(value, pd.DataFrame):
         buffer = io.BytesIO()
@@ -189,6 +191,10 @@ def _decode(node, arrays):
         return arrays[payload][()]
     if kind == "array":
         return arrays[payload]
+    if kind == "objects":
+        array = np.empty(len(payload), dtype=object)
+        array[:] = [_decode(item, arrays) for item in payload]
+        return array.reshape(rest[0][1])
     if kind == "frame":
         return pd.read_parquet(io.BytesIO(arrays[payload].tobytes()))
     if kind in ("tuple", "list"):
@@ -232,13 +238,23 @@ def entry_path(function, key: str) -> Path:
     return results_dir() / f"{function.__module__}.{function.__qualname__}" / f"{key}.npz"
 
 
+def _keyed_arguments(function, args: tuple, kwargs: dict, ignore) -> dict:
+    """Arguments by name with defaults filled in, so f(1, n=2) and f(n=2, x=1) share a key."""
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs)
+    except (TypeError, ValueError):  # no signature to bind: key them as given
+        return {"args": args, **{k: v for k, v in kwargs.items() if k not in ignore}}
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items() if k not in ignore}
+
+
 def call(function, *args, ignore: tuple = (), valid=None, **kwargs):
     """`function(*args, **kwargs)`, read from the result cache when the same call (by content)
-    ran before. Keyword arguments named in `ignore` (e.g. a speed-only in-memory cache) are
-    passed but not keyed. `valid(result)` may reject a stored result (e.g. when a file it
-    names is gone); it is then recomputed."""
-    keyed = {k: v for k, v in kwargs.items() if k not in ignore}
-    path = entry_path(function, key_of(function, args, keyed)) if enabled() else None
+    ran before. Arguments named in `ignore` (e.g. a worker count or an in-memory speed-up that
+    do not change the result) are passed but not keyed. `valid(result)` may reject a stored
+    result (e.g. when a file it names is gone); it is then recomputed."""
+    keyed = _keyed_arguments(function, args, kwargs, ignore)
+    path = entry_path(function, key_of(function, (), keyed)) if enabled() else None
     if path is not None and path.is_file():
         try:
             result = decode(path.read_bytes())
@@ -254,3 +270,16 @@ def call(function, *args, ignore: tuple = (), valid=None, **kwargs):
         except OSError as exc:
             warnings.warn(f"result cache not writable ({exc}); results are recomputed next time", stacklevel=2)
     return decode(data)
+
+
+def cached(ignore: tuple = (), valid=None):
+    """Decorator form of `call` for a module-level function (not for functions that are sent
+    to worker processes by reference: those must stay the plain function)."""
+    def wrap(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            return call(function, *args, ignore=ignore, valid=valid, **kwargs)
+
+        return wrapper
+
+    return wrap

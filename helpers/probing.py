@@ -37,6 +37,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import f1_score
 from sklearn.preprocessing import StandardScaler
 
+from . import memo
 from .errors import IncompleteCorpusWarning, InvalidParameterError
 from .evaluation import speaker_folds
 
@@ -475,9 +476,11 @@ def probe_top_k(task: Task, egemaps_z, embedding_z, top_dims, n_outer: int = 5,
     return probed
 
 
+@memo.cached(ignore=("n_jobs",))
 def analyse_dataset(tasks: dict, egemaps_z, embedding_z, n_outer: int = 5, n_inner: int = 5,
                     n_jobs: int = 1) -> dict[str, EmotionAnalysis]:
-    """`analyse_task` for every task, in parallel processes when n_jobs > 1 (same results)."""
+    """`analyse_task` for every task, in parallel processes when n_jobs > 1 (same results);
+    read from the result cache (`helpers.memo`) when the same tasks and data ran before."""
     egemaps_z = np.asarray(egemaps_z, dtype=np.float64)
     embedding_z = np.asarray(embedding_z, dtype=np.float64)
     done = run_calls([(analyse_task, (t, egemaps_z, embedding_z, n_outer, n_inner)) for t in tasks.values()],
@@ -617,6 +620,7 @@ def run_calls(calls, n_jobs: int = 1) -> list:
     return Parallel(n_jobs=n_jobs)(delayed(function)(*args) for function, args in calls)
 
 
+@memo.cached(ignore=("n_jobs",))
 def authors_table(meta: pd.DataFrame, egemaps_z, embedding_z, emotions, dataset: str,
                   n_jobs: int = 1) -> pd.DataFrame:
     """The authors' numbers for each of `emotions` (pass the ones our protocol analysed),

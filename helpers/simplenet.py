@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import memo
 from .errors import InvalidParameterError
 
 PAPER_FILTERS = (64, 128, 256)
@@ -188,6 +189,11 @@ def save_weights(model, path) -> str:
     return str(path)
 
 
+def _weights_kept(runs: list[ModelRun]) -> bool:
+    return all(not run.weights_path or Path(run.weights_path).is_file() for run in runs)
+
+
+@memo.cached(valid=_weights_kept)
 def run_models(x: np.ndarray, y: np.ndarray, subset, n_classes: int, n_models: int = 2, filters=PAPER_FILTERS,
                epochs: int = 30, batch_size: int = 16, patience: int = 8, seed: int = 0, target: str = "softmax",
                weights_path=None, explain: bool = True) -> list[ModelRun]:
@@ -197,17 +203,6 @@ def run_models(x: np.ndarray, y: np.ndarray, subset, n_classes: int, n_models: i
     accuracy, the paper's criterion) is written to `weights_path` (a cache file).
     `explain=False` skips the Grad-CAM maps (then `maps` is empty). Read from the result cache
     (`helpers.memo`) when the same data and settings ran before and the weights file is still there."""
-    from . import memo
-
-    def weights_kept(runs) -> bool:
-        return all(not run.weights_path or Path(run.weights_path).is_file() for run in runs)
-
-    return memo.call(_train_models, x, y, subset, n_classes, n_models, filters, epochs, batch_size, patience, seed,
-                     target, weights_path, explain, valid=weights_kept)
-
-
-def _train_models(x, y, subset, n_classes, n_models, filters, epochs, batch_size, patience, seed, target,
-                  weights_path, explain) -> list[ModelRun]:
     import keras
 
     from .gradcam import grad_cam

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import paths
+from . import memo, paths
 from .audio import load_audio
 from .errors import InvalidParameterError
 from .spectrograms import CQT_FRAMES, CQT_SR, cqt
@@ -146,6 +146,7 @@ def speaker_split(df: pd.DataFrame, test_speakers, seed: int = 0) -> pd.Series:
     return out
 
 
+@memo.cached()
 def held_out_speaker_runs(part: pd.DataFrame, log_db: np.ndarray, n_valid: np.ndarray, y: np.ndarray, n_classes: int,
                           filters, epochs: int, batch_size: int, patience: int, seed: int,
                           max_folds: int = 0) -> pd.DataFrame:
@@ -155,13 +156,6 @@ def held_out_speaker_runs(part: pd.DataFrame, log_db: np.ndarray, n_valid: np.nd
     at most `max_folds` of them (0: all).
     Returns one row per test file: speaker (held out), path, emotion, predicted class, correct.
     Read from the result cache (`helpers.memo`) when the same data and settings ran before."""
-    from . import memo
-
-    return memo.call(_train_held_out, part, log_db, n_valid, y, n_classes, filters, epochs, batch_size, patience,
-                     seed, max_folds)
-
-
-def _train_held_out(part, log_db, n_valid, y, n_classes, filters, epochs, batch_size, patience, seed, max_folds):
     from .simplenet import run_models
 
     speakers = sorted(part["speaker"].astype(str).unique())

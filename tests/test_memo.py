@@ -27,7 +27,8 @@ def test_round_trip_is_exact_for_nested_results():
     run = ModelRun(1, 0.75, 12, np.array([2, 0, 1]), np.array([0, 2]), np.random.default_rng(0).random((2, 3, 4)).astype(np.float32),
                    "/tmp/w.h5", {"note": "x"})
     value = {"runs": [run], "frame": sample_frame(), "maps": {(7, 10): np.arange(4.0), (7, 11): (np.ones(2), np.zeros(2))},
-             "scalar": np.float64(0.30000000000000004), "pair": (1, "a"), "listed": [1.5, None, True]}
+             "scalar": np.float64(0.30000000000000004), "pair": (1, "a"), "listed": [1.5, None, True],
+             "speakers": np.array([["f01", "m02"], ["f03", "m04"]], dtype=object)}
     back = memo.decode(memo.encode(value))
     assert isinstance(back["runs"][0], ModelRun) and back["runs"][0].accuracy == 0.75
     np.testing.assert_array_equal(back["runs"][0].maps, run.maps)
@@ -36,6 +37,8 @@ def test_round_trip_is_exact_for_nested_results():
     assert set(back["maps"]) == {(7, 10), (7, 11)} and isinstance(back["maps"][(7, 11)], tuple)
     assert type(back["scalar"]) is np.float64 and back["scalar"] == value["scalar"]
     assert back["pair"] == (1, "a") and back["listed"] == [1.5, None, True]
+    assert back["speakers"].dtype == object and back["speakers"].shape == (2, 2)
+    np.testing.assert_array_equal(back["speakers"], value["speakers"])
 
 
 def test_only_helpers_dataclasses_are_rebuilt():
@@ -129,3 +132,17 @@ def test_keys_change_with_our_code_and_libraries(monkeypatch):
     edited = memo.key_of(sample_frame, (1,), {})
     monkeypatch.setattr(memo, "environment_digest", lambda: "other numpy")
     assert len({base, edited, memo.key_of(sample_frame, (1,), {})}) == 3
+
+
+def test_arguments_are_keyed_by_name_with_defaults(cache_on):
+    calls = []
+
+    @memo.cached(ignore=("n_jobs",))
+    def fit(x, scale=1.0, n_jobs=1):
+        calls.append(n_jobs)
+        return x * scale
+
+    assert fit(2.0) == fit(2.0, 1.0) == fit(x=2.0, scale=1.0, n_jobs=4) == 2.0
+    assert calls == [1]
+    assert fit(2.0, scale=3.0) == 6.0 and calls == [1, 1]
+    assert fit.__name__ == "fit"
