@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import embeddings, memo
+from . import embeddings, memo, memory
 from . import faithfulness as fa
 
 FAMILY_EMOTIONS = ("anger", "happiness", "sadness", "boredom")  # one per eGeMAPS family (synthetic.EMOTION_FAMILY)
@@ -598,7 +598,7 @@ def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, filters=(8, 16
 
     import keras
 
-    keras.backend.clear_session()  # drop the graphs of earlier seeds' models (memory)
+    memory.release(keras_session=True)  # drop the graphs of earlier seeds' models
     classes = sorted(meta.emotion.unique())
     y = meta.emotion.map(classes.index).to_numpy()
     inputs = sd.build_inputs(meta.path, hop_length=hop_length)

@@ -188,12 +188,12 @@ _ = save_figure(fig, PAPER, "fig5_cqt_f0", data=pd.DataFrame({"time_s": seconds,
 fig, ax = plt.subplots(figsize=(9, 2.6))
 gradcam.draw_mechanism(ax, n_models)
 _ = save_figure(fig, PAPER, "fig1_mechanism")
-full = simplenet.build_simplenet(6, filters=simplenet.PAPER_FILTERS)
-architecture = pd.DataFrame(simplenet.layer_table(full))
-counts = {"last_conv": full.get_layer("last_conv").count_params(),
-          "dense_kernel": int(np.prod(full.get_layer("dense").kernel.shape))}
-CENTRES = gradcam.cell_centres(gradcam.geometry_stack(full, "last_conv"), simplenet.INPUT_SHAPE[:2])
-del full
+architecture = pd.DataFrame(simplenet.layer_table_for(6, simplenet.PAPER_FILTERS))  # computed, not built: 34 M weights
+parameters = architecture.set_index("layer").parameters
+counts = {"last_conv": int(parameters["last_conv"]), "dense_kernel": int(parameters["dense"]) - 128}  # kernel without its biases
+small = simplenet.build_simplenet(6, filters=(1, 1, 1))  # same geometry, any filter count
+CENTRES = gradcam.cell_centres(gradcam.geometry_stack(small, "last_conv"), simplenet.INPUT_SHAPE[:2])
+del small
 fig, ax = plt.subplots(figsize=(8, 2.8))
 simplenet.draw_architecture(ax, architecture.to_dict("records"))
 _ = save_figure(fig, PAPER, "fig7_architecture", data=architecture)

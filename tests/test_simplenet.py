@@ -37,6 +37,13 @@ def test_layer_table_lists_the_architecture(full_model):
     assert rows[2]["output_shape"] == "94 × 100 × 64"  # pooling over time only
 
 
+def test_layer_table_for_equals_the_built_models_table(full_model):
+    assert simplenet.layer_table_for(6) == simplenet.layer_table(full_model)
+    small = simplenet.build_simplenet(3, filters=(2, 4, 8))
+    assert simplenet.layer_table_for(3, (2, 4, 8)) == simplenet.layer_table(small)
+    assert simplenet.layer_table_for(3, (2, 4, 8))[8]["parameters"] == (45 * 23 * 8 + 1) * 128
+
+
 def test_filters_parameter_changes_channels_not_map_size():
     model = simplenet.build_simplenet(3, filters=(2, 4, 8))
     assert tuple(model.get_layer("last_conv").output.shape[1:]) == (90, 47, 8)
