@@ -164,8 +164,9 @@ def describe_scheduler() -> str:
     return f"threads ({default_jobs()} workers in this process)"
 
 
-def worker_id() -> str:
-    """host:pid of the running process (what a task reports about where it ran)."""
+def worker_id(_item=None) -> str:
+    """host:pid of the process running it (a task can report where it ran; the argument, an
+    item of `parallel_map`, is ignored)."""
     import socket
 
     return f"{socket.gethostname()}:{os.getpid()}"
