@@ -39,12 +39,17 @@ def _configured():
     """(backend, n_jobs) set by an enclosing joblib.parallel_config, or (None, None)."""
     from joblib import parallel as jp
 
-    config = getattr(jp._backend, "config", jp.default_parallel_config)
-    backend = config["backend"]
-    if backend is jp.default_parallel_config["backend"]:
+    # joblib keeps the context in a thread-local (`_backend.config`, joblib 1.3-1.6); should a
+    # later joblib move it, only contexts go unnoticed: use_scheduler still works.
+    defaults = getattr(jp, "default_parallel_config", None)
+    config = getattr(getattr(jp, "_backend", None), "config", defaults)
+    if not isinstance(config, dict) or defaults is None:
         return None, None
-    n_jobs = config["n_jobs"]
-    return backend, (None if n_jobs is jp.default_parallel_config["n_jobs"] else n_jobs)
+    backend = config.get("backend", defaults["backend"])
+    if backend is defaults["backend"]:
+        return None, None
+    n_jobs = config.get("n_jobs", defaults["n_jobs"])
+    return backend, (None if n_jobs is defaults["n_jobs"] else n_jobs)
 
 
 def is_default() -> bool:
