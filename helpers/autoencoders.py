@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .devices import model_device, resolve_device
 from .errors import InvalidParameterError, check_choice
 
 KINDS = ("uae", "dae")
@@ -92,16 +93,19 @@ class _Threads:
         torch.set_num_threads(self.saved)
 
 
-def train_autoencoder(X, config: TrainConfig = TrainConfig(), seed: int = 0, on_batch=None):
+def train_autoencoder(X, config: TrainConfig = TrainConfig(), seed: int = 0, on_batch=None, device="auto"):
     """Fit an autoencoder on the rows of X (already standardised); returns (model in eval
     mode, per-epoch mean MSE as a DataFrame). `on_batch(net_input, target)` sees every batch
-    (tests use it to check that only the DAE's training input is noisy)."""
+    (tests use it to check that only the DAE's training input is noisy). The weights, batch
+    order and noise are drawn on the CPU as always; the model trains on `device` ("auto": a
+    GPU when there is one) and stays there."""
+    device = resolve_device(device)
     X = torch.as_tensor(np.asarray(X, dtype=np.float32))
     if X.ndim != 2 or len(X) == 0:
         raise ValueError(f"expected a non-empty 2-D feature matrix, got shape {tuple(X.shape)}")
     with _Threads(THREADS):
         torch.manual_seed(seed)
-        model = Autoencoder(X.shape[1], config.hidden, config.latent_dim)
+        model = Autoencoder(X.shape[1], config.hidden, config.latent_dim).to(device)
         order_gen = torch.Generator().manual_seed(seed + 1)
         noise_gen = torch.Generator().manual_seed(seed + 2)
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -116,7 +120,7 @@ def train_autoencoder(X, config: TrainConfig = TrainConfig(), seed: int = 0, on_
                 if on_batch is not None:
                     on_batch(net_input, target)
                 optimiser.zero_grad()
-                loss = loss_fn(model(net_input), target)
+                loss = loss_fn(model(net_input.to(device)), target.to(device))
                 loss.backward()
                 optimiser.step()
                 total += loss.item() * len(idx)
@@ -126,14 +130,17 @@ def train_autoencoder(X, config: TrainConfig = TrainConfig(), seed: int = 0, on_
 
 
 def encode(model: Autoencoder, X) -> np.ndarray:
-    """Latent coordinates of clean inputs (no noise at evaluation, for either kind)."""
+    """Latent coordinates of clean inputs (no noise at evaluation, for either kind), computed
+    on the model's device."""
+    device = model_device(model)
     with torch.no_grad(), _Threads(THREADS):
-        return model.encoder(torch.as_tensor(np.asarray(X, dtype=np.float32))).numpy().astype(np.float64)
+        x = torch.as_tensor(np.asarray(X, dtype=np.float32)).to(device)
+        return model.encoder(x).cpu().numpy().astype(np.float64)
 
 
 def reconstruction_mse(model: Autoencoder, X) -> float:
     with torch.no_grad(), _Threads(THREADS):
-        x = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        x = torch.as_tensor(np.asarray(X, dtype=np.float32)).to(model_device(model))
         return float(((model(x) - x) ** 2).mean())
 
 

@@ -58,7 +58,9 @@ PIPELINES: dict[str, Pipeline] = {
         "helpers.features:_as_opensmile_input", "helpers.features:functionals_of_signal",
         "helpers.features:llds_of_signal", "helpers.features:_compute_one", "helpers.features:SAMPLE_RATE"),
         "dc2e61abb3ac804b479d9cb048f4a61dd6567b95042072a3453636ce324ddcdb"),
-    # 3: GE2E models (helpers.ge2e: front end and layer-by-layer network); frame counts by model
+    # 3: GE2E models (helpers.ge2e: front end and layer-by-layer network); frame counts by model.
+    # Digest renewed without a bump for issue 27 (device: `.to(device)` / `.cpu()`, no-ops on the
+    # CPU, and larger default batches on a GPU only): the CPU computes exactly what it did.
     "embed": Pipeline(3, _AUDIO + (
         "helpers.embeddings:embed_signals", "helpers.embeddings:_split_long",
         "helpers.embeddings:_plan_batches", "helpers.embeddings:_forward_batch",
@@ -66,7 +68,7 @@ PIPELINES: dict[str, Pipeline] = {
         "helpers.embeddings:_frame_counts", "helpers.embeddings:padding_is_safe",
         "helpers.ge2e:CONFIG", "helpers.ge2e:frame_counts", "helpers.ge2e:mel_frames",
         "helpers.ge2e:FrontEnd", "helpers.ge2e:GE2E"),
-        "92f63ebafb7915b5a23ae5c0922fe5650f6955916788dc3d0b9f9b35e68521b3"),
+        "98731e7c2f268a903d6a42133f97a22e6bc4f364d9d98ed00136985a97d5f0ab"),
     "cqt96": Pipeline(2, _AUDIO + ("helpers.smietanka_data:_cqt_cached", "helpers.spectrograms:cqt"),
                       "e4a8a3f027b878f50038c7922a135eae741b5f995f111f79397b75721022badd"),
 }

@@ -224,28 +224,34 @@ def _info(name: str, model, feature_extractor, kind: str) -> dict:
     }
 
 
-def load_model(name: str = "tiny-wavlm", seed: int = 0):
-    """(model in eval mode, feature extractor, info) for a stand-in, hub id or local folder.
+def load_model(name: str = "tiny-wavlm", seed: int = 0, device="auto"):
+    """(model in eval mode on `device`, feature extractor, info) for a stand-in, hub id or local folder.
 
     info["kind"] is "random-init stand-in" for the tiny models and `ge2e-random`, so a figure
     made with them can say so ("pretrained" otherwise; info["label"] names the model for a
     title). `ge2e` loads the GE2E weights packaged in resemblyzer (no network; `seed` unused).
     A checkpoint that cannot be found raises ModelNotAvailableError saying how to get it; an
-    unknown bare name raises InvalidParameterError listing the known ones.
+    unknown bare name raises InvalidParameterError listing the known ones. The weights are
+    built on the CPU as always (same seed, same weights) and then moved to `device`
+    ("auto": a GPU when there is one, see helpers.devices).
     """
+    from .devices import resolve_device
+
     name = str(name)
     _check_known_name(name)
+    target = resolve_device(device)  # an unavailable device fails before any loading
     if name in TINY_MODELS:
         model, extractor = _build_tiny(name, seed), tiny_feature_extractor()
-        return model, extractor, _info(name, model, extractor, "random-init stand-in")
-    if name in GE2E_MODELS:
+        kind = "random-init stand-in"
+    elif name in GE2E_MODELS:
         from . import ge2e
 
         model, extractor = ge2e.build(pretrained=name == "ge2e", seed=seed), ge2e.FrontEnd()
         kind = "pretrained" if name == "ge2e" else "random-init stand-in"
-        return model, extractor, _info(name, model, extractor, kind)
-    model, extractor = _load_pretrained(name)
-    return model, extractor, _info(name, model, extractor, "pretrained")
+    else:
+        (model, extractor), kind = _load_pretrained(name), "pretrained"
+    model = model.to(target)
+    return model, extractor, _info(name, model, extractor, kind)
 
 
 def _folder_fingerprint(folder: Path) -> str:
@@ -404,16 +410,19 @@ def _forward_batch(pieces, model, feature_extractor, layers, use_mask: bool):
         pieces, sampling_rate=feature_extractor.sampling_rate, padding=True,
         return_attention_mask=use_mask, return_tensors="pt",
     )
+    device = next(model.parameters()).device  # the CPU unless load_model/embed_signals moved it
     mask = inputs.get("attention_mask") if use_mask else None
+    mask = mask.to(device) if mask is not None else None
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Support for mismatched key_padding_mask")
-        out = model(inputs["input_values"], attention_mask=mask, output_hidden_states=True)
+        out = model(inputs["input_values"].to(device), attention_mask=mask, output_hidden_states=True)
     states = _hidden_states(out)
     hidden = torch.stack([states[i] for i in layers], dim=1)  # (B, L, T, H)
     frames = _frame_counts(model, [len(p) for p in pieces])
-    valid = torch.arange(hidden.shape[2])[None, :] < torch.as_tensor(frames)[:, None]  # (B, T)
+    counts = torch.as_tensor(frames).to(device)
+    valid = torch.arange(hidden.shape[2], device=device)[None, :] < counts[:, None]  # (B, T)
     summed = (hidden * valid[:, None, :, None]).sum(dim=2)
-    return (summed / torch.as_tensor(frames)[:, None, None]).numpy(), frames
+    return (summed / counts[:, None, None]).cpu().numpy(), frames
 
 
 def _combine_chunks(pooled, frames, owners, n_signals: int) -> np.ndarray:
@@ -426,7 +435,7 @@ def _combine_chunks(pooled, frames, owners, n_signals: int) -> np.ndarray:
 
 
 def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int | None = None,
-                  max_chunk_s: float = 20.0, progress: bool = False) -> np.ndarray:
+                  max_chunk_s: float = 20.0, progress: bool = False, device="auto") -> np.ndarray:
     """Mean over valid frames of one layer's hidden states: (n, hidden), or (n, layers+1, hidden).
 
     Signals must be mono at the extractor's rate. Batches are length-sorted and padded;
@@ -435,9 +444,15 @@ def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int |
     result is still exact (and mostly one at a time). GE2E (`helpers.ge2e`) pads its mel
     frames, which its unidirectional LSTM cannot see from earlier frames: exact as well.
     Signals longer than `max_chunk_s` are split into equal chunks whose means are combined
-    weighted by frame counts. `batch_size=None`: the model's default (8; GE2E 32).
+    weighted by frame counts. `batch_size=None`: the model's default (8; GE2E 32), larger on a
+    GPU (helpers.devices.batch_size_for). The model is moved to `device` ("auto": a GPU when
+    there is one); the vectors come back as CPU numpy arrays.
     """
+    from .devices import batch_size_for, resolve_device
+
     _check_batch_size(batch_size)
+    device = resolve_device(device)
+    model.to(device)
     if not isinstance(max_chunk_s, (int, float, np.number)) or not max_chunk_s > 0.1:
         raise InvalidParameterError(f"invalid max_chunk_s {max_chunk_s!r}; expected seconds > 0.1")
     layers = _layer_indices(layer, model)
@@ -452,7 +467,8 @@ def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int |
     frames = np.empty(len(pieces), dtype=np.int64)
     pad_ok = padding_is_safe(model, feature_extractor)
     use_mask = bool(getattr(feature_extractor, "return_attention_mask", False))
-    batches = _plan_batches([len(p) for p in pieces], _batch_size_for(model, batch_size), pad_ok)
+    step = batch_size if batch_size is not None else batch_size_for(device, _batch_size_for(model, None))
+    batches = _plan_batches([len(p) for p in pieces], step, pad_ok)
     for batch in progress_bar(batches, desc="embedding", unit="batch", enabled=progress):
         pooled[batch], frames[batch] = _forward_batch(
             [pieces[i] for i in batch], model, feature_extractor, layers, use_mask)
@@ -523,13 +539,15 @@ def _load_group(paths_by_key, keys, sr: int, fail):
     return loaded, signals
 
 
-def _embed_missing(paths_by_key, model_name, seed, embed_kw: dict, show: bool, fail):
+def _embed_missing(paths_by_key, model_name, seed, embed_kw: dict, show: bool, fail, device="auto"):
     """Yield (key, vector) for the files the cache lacks, one batch of files at a time,
     so the caller can store each batch at once (an interrupted run resumes from there)."""
-    model, extractor, info = load_model(model_name, seed=seed)
+    from .devices import batch_size_for
+
+    model, extractor, info = load_model(model_name, seed=seed, device=device)
     keys = _by_duration(paths_by_key)
-    step = _batch_size_for(model, embed_kw["batch_size"])
-    embed_kw = {**embed_kw, "batch_size": step}
+    step = _batch_size_for(model, embed_kw["batch_size"] or batch_size_for(device, _batch_size_for(model, None)))
+    embed_kw = {**embed_kw, "batch_size": step, "device": device}
     with progress_bar(total=len(keys), desc=f"embedding with {model_name}", unit="file",
                       enabled=show) as bar:
         for start in range(0, len(keys), step):
@@ -537,6 +555,56 @@ def _embed_missing(paths_by_key, model_name, seed, embed_kw: dict, show: bool, f
             loaded, signals = _load_group(paths_by_key, group, info["sampling_rate"], fail)
             yield from zip(loaded, embed_signals(signals, model, extractor, **embed_kw))
             bar.update(len(group))
+
+
+# Models loaded by worker processes (Dask workers, loky): once per process, not once per batch.
+_WORKER_MODELS: dict[tuple, tuple] = {}
+
+
+def _worker_model(model_name: str, seed: int, device):
+    key = (str(model_name), int(seed), str(device))
+    if key not in _WORKER_MODELS:
+        _WORKER_MODELS[key] = load_model(model_name, seed=seed, device=device)
+    return _WORKER_MODELS[key]
+
+
+def _embed_batch_task(batch, model_name: str, seed: int, device, embed_kw: dict):
+    """One batch of (key, path) on a worker: ([(key, vector)], [(path, AudioError)]). The worker
+    loads the model once (`_WORKER_MODELS`); the parent reports failures and writes the cache."""
+    model, extractor, info = _worker_model(model_name, seed, device)
+    failed = []
+    paths_by_key = dict(batch)
+    loaded, signals = _load_group(paths_by_key, [key for key, _ in batch], info["sampling_rate"],
+                                  lambda path, exc: failed.append((str(path), exc)))
+    vectors = embed_signals(signals, model, extractor, device=device, **embed_kw) if loaded else []
+    return list(zip(loaded, vectors)), failed
+
+
+def _embed_missing_on_workers(paths_by_key, model_name, seed, embed_kw: dict, show: bool, fail, device="auto"):
+    """Like `_embed_missing`, but the batches (the same files in the same order) run on the
+    workers `helpers.parallel` uses; yields (key, vector) as the batches come back, and hands
+    the files that failed to `fail` (which raises the first under on_error="raise")."""
+    import functools
+
+    from .parallel import parallel_imap
+
+    keys = _by_duration(paths_by_key)
+    step = embed_kw["batch_size"] or _default_batch_size(model_name, device)
+    batches = [[(key, paths_by_key[key]) for key in keys[start:start + step]] for start in range(0, len(keys), step)]
+    task = functools.partial(_embed_batch_task, model_name=model_name, seed=seed, device=device,
+                             embed_kw={**embed_kw, "batch_size": step})
+    for done, failed in parallel_imap(task, batches, desc=f"embedding with {model_name}", show_progress=show):
+        for path, exc in failed:
+            fail(path, exc)
+        yield from done
+
+
+def _default_batch_size(model_name: str, device) -> int:
+    """What `_embed_missing` would use, without loading the model (GE2E: 32, else 8)."""
+    from .devices import batch_size_for
+
+    default = 32 if model_name in GE2E_MODELS else DEFAULT_BATCH_SIZE
+    return batch_size_for(device, default)
 
 
 def _warn_skipped(skipped) -> None:
@@ -549,7 +617,7 @@ def _warn_skipped(skipped) -> None:
 
 def embed_files(df_or_paths, model_name: str = "tiny-wavlm", layer=-1, batch_size: int | None = None,
                 cache: bool = True, cache_root=None, progress: bool = True, on_error: str = "skip",
-                seed: int = 0, max_chunk_s: float = 20.0) -> pd.DataFrame:
+                seed: int = 0, max_chunk_s: float = 20.0, device="auto") -> pd.DataFrame:
     """One mean-pooled embedding per file: columns emb_0..emb_{h-1} (layer="all":
     layer{l}_emb_{i}), indexed like the input (a table with a 'path' column, or paths).
 
@@ -559,8 +627,17 @@ def embed_files(df_or_paths, model_name: str = "tiny-wavlm", layer=-1, batch_siz
     of the wrong shape or with NaN/inf is treated as corrupt and recomputed. Bad files
     are left out (never zero rows), listed in `result.attrs["skipped"]` as (path, reason)
     and warned about; on_error="raise" raises the first instead.
+
+    The model runs on `device` ("auto": a GPU when there is one). Under a scheduler chosen
+    with `helpers.parallel.use_scheduler` (a Dask cluster, worker processes), batches of
+    files go to the workers, each loading the model once; this process writes the cache.
     """
     import transformers
+
+    from . import parallel
+    from .devices import resolve_device
+
+    resolve_device(device)  # an unavailable device fails before any work
 
     check_choice("on_error", on_error, ["skip", "raise"])
     _check_layer_type(layer)
@@ -591,7 +668,8 @@ def embed_files(df_or_paths, model_name: str = "tiny-wavlm", layer=-1, batch_siz
             missing.setdefault(key, paths[i])
     embed_kw = {"layer": layer, "batch_size": batch_size, "max_chunk_s": max_chunk_s}
     if missing:
-        for key, vector in _embed_missing(missing, model_name, seed, embed_kw, progress, fail):
+        embed = _embed_missing if parallel.is_default() else _embed_missing_on_workers
+        for key, vector in embed(missing, model_name, seed, embed_kw, progress, fail, device=device):
             store.put(extractor_name, key, vector)
             vectors[key] = vector
 

@@ -9,9 +9,9 @@ Features of in-memory signals (crops and perturbations) are cached by a hash of 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ import pandas as pd
 from . import features
 from .cache import FeatureCache
 from .errors import InvalidParameterError
+from .parallel import parallel_map
 
 FEATURE_SET = "ComParE_2016"
 EMOTIONS = ("anger", "happiness", "sadness", "neutral")
@@ -44,7 +45,8 @@ def _digest(signals, tag: str) -> str:
 
 def functionals(signals, sr: int = 16000, feature_set: str = FEATURE_SET, n_jobs: int | None = None,
                 cache: bool = True) -> np.ndarray:
-    """(n, n_features) openSMILE functionals of in-memory signals, extracted in parallel threads.
+    """(n, n_features) openSMILE functionals of in-memory signals, extracted in parallel threads
+    (or on the workers `helpers.parallel.use_scheduler` chose).
 
     One cache entry per call (keyed by the samples), so a rerun with the same perturbations
     reads them back instead of recomputing.
@@ -54,8 +56,8 @@ def functionals(signals, sr: int = 16000, feature_set: str = FEATURE_SET, n_jobs
     hit = store.get(f"emolime-{feature_set}", key)
     if hit is not None:
         return hit.values
-    with ThreadPoolExecutor(max_workers=n_jobs or features.default_jobs()) as pool:
-        rows = list(pool.map(lambda x: features.functionals_of_signal(x, sr, feature_set), signals))
+    task = functools.partial(features.functionals_of_signal, sr=sr, feature_set=feature_set)
+    rows = parallel_map(task, signals, n_jobs=n_jobs, show_progress=False)
     values = np.vstack(rows) if rows else np.empty((0, features.N_FUNCTIONALS[feature_set]))
     store.put(f"emolime-{feature_set}", key, values)
     return values
@@ -68,15 +70,19 @@ class Featurizer:
     name: str
     model: object = None
     extractor: object = None
-    batch_size: int = 16
+    batch_size: int | None = None  # None: 16 clips per forward pass on the CPU (devices.batch_size_for)
     cache: bool = True  # ComParE only: read/write the feature cache
+    device: object = "auto"  # wav2vec2 only: where the model runs (helpers.devices.resolve_device)
 
     def __call__(self, signals) -> np.ndarray:
         if self.name == "compare":
             return functionals(signals, cache=self.cache)
+        from .devices import batch_size_for
         from .embeddings import embed_signals
 
-        return embed_signals(signals, self.model, self.extractor, batch_size=self.batch_size).astype(np.float64)
+        batch_size = self.batch_size or batch_size_for(self.device, 16)
+        return embed_signals(signals, self.model, self.extractor, batch_size=batch_size,
+                             device=self.device).astype(np.float64)
 
 
 def make_svc(seed: int):

@@ -24,7 +24,13 @@ class AudioError(SerxaiError, ValueError):
 
     def __init__(self, path, message: str):
         self.path = str(path)
+        self.message = message
         super().__init__(f"{path}: {message}")
+
+    def __reduce__(self):
+        # Rebuilt from both arguments when a worker process or Dask worker sends it back
+        # (the default would call __init__ with the formatted message alone and fail).
+        return type(self), (self.path, self.message)
 
 
 class CorruptAudioError(AudioError):

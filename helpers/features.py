@@ -7,12 +7,12 @@ Audio goes through `helpers.audio.load_audio` (mono, resampled to 16 kHz) before
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
 import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ import opensmile  # noqa: E402  (loaded now, so a later TensorFlow import is saf
 from .audio import SkipReport, load_audio
 from .cache import FeatureCache, make_key, pipeline_version
 from .errors import AudioError, check_choice
-from .progress import progress
+from .parallel import parallel_map
 
 FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
 LEVELS = ("functionals", "llds")
@@ -42,11 +42,13 @@ _local = threading.local()
 
 
 def _smile(feature_set: str, level: str):
-    """One openSMILE instance per thread and configuration (instances are not shared)."""
+    """One openSMILE instance per thread and configuration (instances are not shared), and per
+    process: a worker forked from a process that had one builds its own."""
     key = (feature_set, level)
     cache = getattr(_local, "smiles", None)
-    if cache is None:
+    if cache is None or getattr(_local, "pid", None) != os.getpid():
         cache = _local.smiles = {}
+        _local.pid = os.getpid()
     if key not in cache:
         feature_level = {
             ("eGeMAPSv02", "functionals"): opensmile.FeatureLevel.Functionals,
@@ -140,6 +142,17 @@ def _as_cache(cache: bool | FeatureCache) -> FeatureCache:
     return cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
 
 
+def _functionals_task(path: str, feature_set: str, store: FeatureCache, on_error: str):
+    """(values, None) or (None, the error) for one file: one task of `extract`, run on a thread,
+    a worker process or a Dask worker (module-level, so it pickles)."""
+    try:
+        return _extract_one(path, feature_set, "functionals", store)[0], None
+    except (AudioError, FeatureError) as exc:
+        if on_error == "raise":
+            raise
+        return None, exc
+
+
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
@@ -151,7 +164,8 @@ def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, c
     Files that fail (unreadable, silent, too short, NaN features) are dropped from the result
     and listed in `result.attrs["skipped"]` (a SkipReport), printed (count, first names,
     reasons) and recorded for `reproduce`'s summary; `on_error="raise"` stops instead.
-    Threads run in parallel because openSMILE's C code releases the GIL.
+    Files run on `n_jobs` threads (openSMILE's C code releases the GIL), or wherever
+    `helpers.parallel.use_scheduler` / `joblib.parallel_config` sends work (a Dask cluster).
     """
     check_choice("feature_set", feature_set, FEATURE_SETS)
     check_choice("on_error", on_error, ("skip", "raise"))
@@ -161,22 +175,13 @@ def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, c
     rows: dict[int, np.ndarray] = {}
     columns = feature_names(feature_set)
 
-    def work(position: int):
-        try:
-            return position, _extract_one(paths[position], feature_set, "functionals", store)[0], None
-        except (AudioError, FeatureError) as exc:
-            if on_error == "raise":
-                raise
-            return position, None, exc
-
-    n_jobs = n_jobs or default_jobs()
-    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        for position, values, exc in progress(pool.map(work, range(len(paths))), total=len(paths),
-                                              desc=f"openSMILE {feature_set}", enabled=show_progress):
-            if exc is None:
-                rows[position] = values
-            else:
-                report.add(paths[position], exc)
+    work = functools.partial(_functionals_task, feature_set=feature_set, store=store, on_error=on_error)
+    results = parallel_map(work, paths, n_jobs=n_jobs, desc=f"openSMILE {feature_set}", show_progress=show_progress)
+    for position, (values, exc) in enumerate(results):
+        if exc is None:
+            rows[position] = values
+        else:
+            report.add(paths[position], exc)
     kept = sorted(rows)
     result = pd.DataFrame(np.vstack([rows[i] for i in kept]) if kept else np.empty((0, len(columns))),
                           index=index[kept], columns=columns)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -28,7 +29,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     mkstemp's 0600, so shared caches and figures stay readable by others."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
+    # unique per call (mkstemp, O_EXCL); host and pid in the name tell whose a leftover was when
+    # many machines write one shared folder (a Dask cluster's workers, one feature cache)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{socket.gethostname()}.{os.getpid()}.",
+                               suffix=".part" + path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     os.chmod(tmp, 0o666 & ~_umask())

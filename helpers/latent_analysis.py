@@ -121,9 +121,9 @@ class MethodModel:
     Our choices (paper silent): the reducer's output is standardised before the SVC;
     LinearSVC(C=1, max_iter=20000); PCA keeps 2 components like the autoencoders' latent."""
 
-    def __init__(self, method: str, seed: int = 0, ae_config: ae.TrainConfig | None = None):
+    def __init__(self, method: str, seed: int = 0, ae_config: ae.TrainConfig | None = None, device="auto"):
         check_choice("method", method, METHODS)
-        self.method, self.seed = method, int(seed)
+        self.method, self.seed, self.device = method, int(seed), device
         self.ae_config = ae_config or ae.TrainConfig()
         self.reducer = None
 
@@ -132,7 +132,7 @@ class MethodModel:
             self.reducer = PCA(n_components=2, random_state=self.seed).fit(X)
         elif self.method in ("uae", "dae"):
             config = ae.TrainConfig(**{**self.ae_config.__dict__, "kind": self.method})
-            self.reducer, self.history = ae.train_autoencoder(X, config, seed=self.seed)
+            self.reducer, self.history = ae.train_autoencoder(X, config, seed=self.seed, device=self.device)
         self.svc = make_pipeline(StandardScaler(), LinearSVC(C=1.0, max_iter=SVC_MAX_ITER, random_state=self.seed))
         self.svc.fit(self.embed(X), y)
         return self
@@ -171,7 +171,7 @@ class FoldResult:
 
 
 def run_fold(train: Corpus, valid: Corpus, transfers: dict, methods=METHODS, scaling: str = "train",
-             seed: int = 0, ae_config=None, threshold: float = OUTLIER_Z) -> FoldResult:
+             seed: int = 0, ae_config=None, threshold: float = OUTLIER_Z, device="auto") -> FoldResult:
     """Fit every method on `train`, score it on train / valid / each transfer corpus.
 
     scaling="train": outlier rule and standardisation fitted on the training fold only;
@@ -187,7 +187,7 @@ def run_fold(train: Corpus, valid: Corpus, transfers: dict, methods=METHODS, sca
     result = FoldResult([], {}, {}, {}, sets)
     fit_set = sets["train"]
     for method in methods:
-        model = MethodModel(method, seed=seed, ae_config=ae_config).fit(fit_set.X, fit_set.y)
+        model = MethodModel(method, seed=seed, ae_config=ae_config, device=device).fit(fit_set.X, fit_set.y)
         result.models[method] = model
         for name, corpus in sets.items():
             if len(corpus.y) == 0:
@@ -212,11 +212,13 @@ class CVResult:
 
 def cross_validate(train: Corpus, transfers: dict | None = None, methods=METHODS, scaling: str = "train",
                    n_splits: int = 10, fold_mode: str = "stratified", seed: int = 0, ae_config=None,
-                   threshold: float = OUTLIER_Z, keep_fold: int | None = None, keep_all: bool = False) -> CVResult:
+                   threshold: float = OUTLIER_Z, keep_fold: int | None = None, keep_all: bool = False,
+                   device="auto") -> CVResult:
     """K-fold CV on the training corpus; every fold's models also score the transfer corpora.
 
     Returns the per-fold scores and the full `FoldResult` of one fold (`keep_fold`, default
-    a seeded random fold) for confusion matrices, latent plots and DeepLIFT."""
+    a seeded random fold) for confusion matrices, latent plots and DeepLIFT. The autoencoders
+    train on `device` (helpers.devices)."""
     check_choice("scaling", scaling, SCALINGS)
     for method in methods:
         check_choice("method", method, METHODS)
@@ -234,7 +236,7 @@ def cross_validate(train: Corpus, transfers: dict | None = None, methods=METHODS
     rows, kept, every = [], None, []
     for k, (tr, va) in enumerate(splits):
         fold = run_fold(train.subset(tr), train.subset(va), transfers, methods, scaling,
-                        seed=seed * 1000 + k, ae_config=ae_config, threshold=threshold)
+                        seed=seed * 1000 + k, ae_config=ae_config, threshold=threshold, device=device)
         rows += [{"fold": k, **row} for row in fold.scores]
         if scaling == "train":
             dropped.append({"dataset": f"train fold {k}", "dropped": len(tr) - len(fold.data["train"].y),
@@ -336,24 +338,29 @@ def neutral_reference(X, y, pred) -> tuple[np.ndarray, str]:
     raise ValueError("no neutral sample in the validation set: DeepLIFT's reference is undefined")
 
 
-def deeplift(model: ae.Autoencoder, X, reference) -> tuple[np.ndarray, np.ndarray]:
+def deeplift(model: ae.Autoencoder, X, reference, device="auto") -> tuple[np.ndarray, np.ndarray]:
     """DeepLIFT (captum, rescale rule) of every latent unit: attributions (n × features × latent)
-    and the completeness gap per sample and unit (Σ attributions − (f(x) − f(reference)))."""
+    and the completeness gap per sample and unit (Σ attributions − (f(x) − f(reference))).
+    Runs on `device` (the model is moved there; results come back as CPU numpy)."""
     import warnings
 
     import torch
     from captum.attr import DeepLift
 
-    x = torch.as_tensor(np.asarray(X, dtype=np.float32)).requires_grad_()
-    base = torch.as_tensor(np.asarray(reference, dtype=np.float32)).reshape(1, -1).expand_as(x).contiguous()
+    from .devices import resolve_device
+
+    device = resolve_device(device)
+    model.to(device)
+    x = torch.as_tensor(np.asarray(X, dtype=np.float32)).to(device).requires_grad_()
+    base = torch.as_tensor(np.asarray(reference, dtype=np.float32)).to(device).reshape(1, -1).expand_as(x).contiguous()
     explainer = DeepLift(model.encoder)
     attrs, deltas = [], []
     with ae._Threads(ae.THREADS), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
         for unit in range(model.sizes[-1]):
             attr, delta = explainer.attribute(x, baselines=base, target=unit, return_convergence_delta=True)
-            attrs.append(attr.detach().numpy().astype(np.float64))
-            deltas.append(delta.detach().numpy().astype(np.float64))
+            attrs.append(attr.detach().cpu().numpy().astype(np.float64))
+            deltas.append(delta.detach().cpu().numpy().astype(np.float64))
     return np.stack(attrs, axis=2), np.stack(deltas, axis=1)
 
 
@@ -374,7 +381,7 @@ def align_dims(layout, reference_layout) -> tuple[np.ndarray, np.ndarray]:
     return perm, signs
 
 
-def pooled_deeplift(folds: list, reference_fold: FoldResult, emotions=EMOTIONS, dataset: str = "valid"):
+def pooled_deeplift(folds: list, reference_fold: FoldResult, emotions=EMOTIONS, dataset: str = "valid", device="auto"):
     """DeepLIFT of every fold's DAE on its own true positives of `dataset`, each against its
     own neutral reference, with latent dims aligned to `reference_fold`'s DAE (`align_dims`
     on training-fold class centroids). Returns a list of (fold, attributions, deltas, labels)
@@ -391,7 +398,7 @@ def pooled_deeplift(folds: list, reference_fold: FoldResult, emotions=EMOTIONS, 
             continue
         perm, signs = align_dims(centroids(fold.embeddings[("dae", "train")], fold.data["train"].y, emotions),
                                  ref_layout)
-        attr, delta = deeplift(fold.models["dae"].reducer, data.X[tp], reference)
+        attr, delta = deeplift(fold.models["dae"].reducer, data.X[tp], reference, device=device)
         out.append((k, attr[:, :, perm] * signs, delta[:, perm], data.y[tp]))
     return out, notes
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .devices import batch_size_for, resolve_device
 from .zennit_compat import import_zennit
 
 import_zennit()
@@ -140,28 +141,38 @@ class TrainResult:
     history: list = field(default_factory=list)  # dicts: epoch, train_loss, train_acc, val_acc
 
 
-def predict(model: nn.Module, x: np.ndarray | torch.Tensor, batch_size: int = 64) -> np.ndarray:
-    """Logits for a stack of spectrograms (N, n_mels, frames) or (N, 1, n_mels, frames)."""
+def predict(model: nn.Module, x: np.ndarray | torch.Tensor, batch_size: int | None = None, device="auto") -> np.ndarray:
+    """Logits for a stack of spectrograms (N, n_mels, frames) or (N, 1, n_mels, frames).
+
+    The model is moved to `device` ("auto": a GPU when there is one, helpers.devices); batches
+    of 64 on the CPU (`batch_size=None`), larger on a GPU. Logits come back as CPU numpy."""
+    device = resolve_device(device)
+    batch_size = batch_size or batch_size_for(device, 64)
     x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
     if x.ndim == 3:
         x = x[:, None]
+    model.to(device)
     model.eval()
     with torch.no_grad():
-        return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).numpy()
+        return torch.cat([model(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]).numpy()
 
 
 def train(x_train, y_train, x_val, y_val, n_classes: int, epochs: int = 20, batch_size: int = 32,
           lr: float = 3e-4, weight_decay: float = 1e-4, patience: int = 7, seed: int = 0,
-          model: SmallResNet | None = None) -> TrainResult:
+          model: SmallResNet | None = None, device="auto") -> TrainResult:
     """AdamW + early stopping on validation accuracy (the authors' recipe); returns the best model.
 
     Inputs are arrays (N, n_mels, frames) and integer labels. Shuffling uses its own seeded
-    generator, so the result depends only on `seed` (and the torch thread count).
+    generator, so the result depends only on `seed` (and the torch thread count). The model is
+    built on the CPU (same seed, same initial weights) and trained on `device` ("auto": a GPU
+    when there is one); `batch_size` is the recipe's, whatever the device. The returned model
+    stays on that device.
     """
     if epochs < 1 or patience < 1:
         raise ValueError(f"epochs and patience must be ≥ 1 (got {epochs}, {patience})")
+    device = resolve_device(device)
     torch.manual_seed(seed)
-    model = model or SmallResNet(n_classes)
+    model = (model or SmallResNet(n_classes)).to(device)
     x_train = torch.as_tensor(np.asarray(x_train), dtype=torch.float32)[:, None]
     y_train = torch.as_tensor(np.asarray(y_train), dtype=torch.long)
     y_val = np.asarray(y_val)
@@ -176,14 +187,15 @@ def train(x_train, y_train, x_val, y_val, n_classes: int, epochs: int = 20, batc
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            logits = model(x_train[batch])
-            loss = loss_fn(logits, y_train[batch])
+            labels = y_train[batch].to(device)
+            logits = model(x_train[batch].to(device))
+            loss = loss_fn(logits, labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
-            correct += int((logits.argmax(1) == y_train[batch]).sum())
-        val_acc = float((predict(model, x_val).argmax(1) == y_val).mean()) if len(y_val) else float("nan")
+            correct += int((logits.argmax(1) == labels).sum())
+        val_acc = float((predict(model, x_val, device=device).argmax(1) == y_val).mean()) if len(y_val) else float("nan")
         history.append(dict(epoch=epoch, train_loss=total / len(order), train_acc=correct / len(order), val_acc=val_acc))
         if val_acc > best[0]:
             best, waited = (val_acc, epoch, copy.deepcopy(model.state_dict())), 0

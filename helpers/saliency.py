@@ -13,6 +13,8 @@ shifts every window by the trimmed lead-in; we do not copy that).
 """
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,8 +132,28 @@ def occlusion_passes(n_mels: int, n_frames: int, window=(None, WINDOW_FRAMES), s
 OCCLUSION_BATCH_INPUTS = 256  # perturbed clips per forward pass at most: bounds the activations' memory
 
 
+def _occlude_group(group, model, shape, strides, perturbations_per_eval: int, device) -> np.ndarray:
+    """captum Occlusion of one group of clips: (x, baseline, targets) → (n, n_mels, frames)."""
+    from captum.attr import Occlusion
+
+    x, base, targets = (t.to(device) for t in group)
+    return (Occlusion(model).attribute(x, sliding_window_shapes=shape, strides=strides, baselines=base, target=targets,
+                                       perturbations_per_eval=perturbations_per_eval, show_progress=False)[:, 0]
+            .detach().cpu().numpy())
+
+
+def _occlude_on_worker(group, model, shape, strides, perturbations_per_eval: int, device) -> np.ndarray:
+    """One group on a worker process (`helpers.parallel`): the model arrives pickled, so it is
+    put in eval mode and on the worker's device there."""
+    from .devices import resolve_device
+
+    device = resolve_device(device)
+    model = model.to(device).eval()
+    return _occlude_group(group, model, shape, strides, perturbations_per_eval, device)
+
+
 def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None, 5), baseline: str = "min",
-                   perturbations_per_eval: int = 32) -> np.ndarray:
+                   perturbations_per_eval: int | None = None, device="auto") -> np.ndarray:
     """captum Occlusion for each clip's target class → (N, n_mels, frames).
 
     window/stride are (mel bins, frames); None = all mel bins (our default patch, a time span).
@@ -140,10 +162,19 @@ def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None
     Clips go to captum in groups of OCCLUSION_BATCH_INPUTS // perturbations_per_eval: captum
     runs every clip of a call times perturbations_per_eval in one forward pass, which for 48
     clips of 128 Mel bands held about 0.7 GB of activations at once.
+
+    `device`: where the model runs ("auto": a GPU when there is one; the model is moved there);
+    `perturbations_per_eval=None` is 32 on the CPU, more on a GPU (helpers.devices). Under a
+    scheduler chosen with `helpers.parallel.use_scheduler` the groups go to its workers; on
+    the default the groups run one after the other in this process, as before.
     """
-    from captum.attr import Occlusion
+    from . import parallel
+    from .devices import batch_size_for, resolve_device
 
     check_choice("occlusion baseline", baseline, OCCLUSION_BASELINES)
+    requested, device = device, resolve_device(device)
+    if perturbations_per_eval is None:
+        perturbations_per_eval = batch_size_for(device, 32)
     x = _as_batch(x)
     n_mels = x.shape[2]
     shape = (1, window[0] or n_mels, window[1])
@@ -152,15 +183,21 @@ def occlusion_maps(model, x, targets, window=(None, WINDOW_FRAMES), stride=(None
     targets = torch.as_tensor(np.asarray(targets), dtype=torch.long)
     model.eval()
     group = max(1, OCCLUSION_BATCH_INPUTS // max(1, int(perturbations_per_eval)))
-    maps = [Occlusion(model).attribute(x[i:i + group], sliding_window_shapes=shape, strides=strides,
-                                       baselines=base[i:i + group], target=targets[i:i + group],
-                                       perturbations_per_eval=perturbations_per_eval, show_progress=False)[:, 0]
-            .detach().numpy() for i in range(0, len(x), group)]
+    groups = [(x[i:i + group], base[i:i + group], targets[i:i + group]) for i in range(0, len(x), group)]
+    if parallel.is_default() or len(groups) < 2:
+        model.to(device)
+        maps = [_occlude_group(g, model, shape, strides, perturbations_per_eval, device) for g in groups]
+    else:
+        # each worker picks its own device for "auto"; the model travels on the CPU
+        task = functools.partial(_occlude_on_worker, model=copy.deepcopy(model).cpu(), shape=shape, strides=strides,
+                                 perturbations_per_eval=perturbations_per_eval,
+                                 device=requested if isinstance(requested, str) else str(device))
+        maps = parallel.parallel_map(task, groups, show_progress=False)
     return np.concatenate(maps) if maps else np.zeros((0,) + tuple(x.shape[2:]), dtype=np.float32)
 
 
-def crp_maps(model, x, targets, conditions: dict | None = None, batch_size: int = 16,
-             relevance_seed: str = "logit") -> tuple[np.ndarray, np.ndarray]:
+def crp_maps(model, x, targets, conditions: dict | None = None, batch_size: int | None = None,
+             relevance_seed: str = "logit", device="auto") -> tuple[np.ndarray, np.ndarray]:
     """zennit-crp relevance (EpsilonPlusFlat + BatchNorm merged into its conv) → (maps, logits).
 
     `conditions` restricts relevance to concepts, e.g. {"layer1.conv1": [35]} (the authors');
@@ -173,7 +210,14 @@ def crp_maps(model, x, targets, conditions: dict | None = None, batch_size: int 
     logit-seeded map divided by the logit (every rule is linear in the seed), i.e. its sign
     flips when the logit is negative. Neither makes a map of a clip whose explained logit is
     ≤ 0 a ranking of evidence *for* the class: see `crp_explainable`.
+
+    Runs on `device` ("auto": a GPU when there is one; the model is moved there), 16 clips per
+    batch on the CPU (`batch_size=None`), more on a GPU; results come back as CPU numpy.
     """
+    from .devices import batch_size_for, resolve_device
+
+    device = resolve_device(device)
+    batch_size = batch_size or batch_size_for(device, 16)
     import_zennit()
     from crp.attribution import CondAttribution
     from zennit.canonizers import SequentialMergeBatchNorm
@@ -181,17 +225,18 @@ def crp_maps(model, x, targets, conditions: dict | None = None, batch_size: int 
 
     check_choice("relevance seed", relevance_seed, RELEVANCE_SEEDS)
     x, targets = _as_batch(x), [int(t) for t in np.asarray(targets)]
+    model.to(device)
     model.eval()
     attribution = CondAttribution(model, no_param_grad=True)
     init_rel = torch.ones_like if relevance_seed == "one-hot" else None  # crp masks it to the target class
     maps, logits = [], []
     for start in range(0, len(x), batch_size):
-        batch = x[start:start + batch_size].clone().requires_grad_(True)
+        batch = x[start:start + batch_size].clone().to(device).requires_grad_(True)
         conds = [{"y": [t], **(conditions or {})} for t in targets[start:start + batch_size]]
         composite = EpsilonPlusFlat(canonizers=[SequentialMergeBatchNorm()])
         result = attribution(batch, conds, composite, init_rel=init_rel)
-        maps.append(result.heatmap.detach().numpy())
-        logits.append(result.prediction.detach().numpy())
+        maps.append(result.heatmap.detach().cpu().numpy())
+        logits.append(result.prediction.detach().cpu().numpy())
     return np.concatenate(maps), np.concatenate(logits)
 
 

@@ -79,3 +79,43 @@ def test_info_and_clear(tmp_path, audio_file):
 def test_cache_inside_the_repository_is_refused():
     with pytest.raises(ValueError, match="inside the repository"):
         FeatureCache(REPO_ROOT / "cache")
+
+
+def _hammer(root: str, worker: int, n_keys: int, rounds: int) -> tuple[int, int]:
+    """One process of the concurrency test: write and read the same keys as the others.
+    Returns (values read back, absent reads); a wrong or torn value raises."""
+    rng = np.random.default_rng(worker)
+    store = FeatureCache(root)
+    found = absent = 0
+    for _ in range(rounds):
+        for k in rng.permutation(n_keys):
+            key = f"{k:02d}" + "ab" * 31
+            if rng.random() < 0.5:
+                store.put("shared", key, np.full(512, float(k)), columns=None)
+            hit = store.get("shared", key, shape=(512,), finite=True)
+            if hit is None:
+                absent += 1
+            else:
+                assert hit.values.shape == (512,) and (hit.values == float(k)).all(), f"key {k}: wrong value"
+                found += 1
+    return found, absent
+
+
+def test_many_processes_share_one_cache_folder(tmp_path):
+    """A cluster's workers write one (shared) cache folder: every read returns the right value
+    or nothing, no entry is torn, no temp file is left, every entry loads."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    root, n_keys, rounds, workers = tmp_path / "shared-cache", 12, 15, 4
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_hammer, [str(root)] * workers, range(workers), [n_keys] * workers, [rounds] * workers))
+    assert sum(found for found, _ in results) > workers * n_keys * rounds // 2
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert not [p for p in files if ".part" in p.name], "temp files left behind"
+    entries = cache_module._entries(root)
+    assert len(entries) == n_keys
+    store = FeatureCache(root)
+    for entry in entries:
+        k = int(entry.name[:2])
+        assert (store.get("shared", entry.stem, shape=(512,), finite=True).values == float(k)).all()
