@@ -40,12 +40,27 @@ def _unavailable(requested, why: str) -> DeviceNotAvailableError:
         f"device exists.")
 
 
+_KERNEL_DEVICE = None  # set by `use_device`: what "auto" means for the rest of this kernel
+
+
+def use_device(device="auto"):
+    """A notebook's `device` parameter, once for the whole kernel: every helper left at
+    device="auto" then runs there. Returns the resolved torch.device."""
+    global _KERNEL_DEVICE
+    _KERNEL_DEVICE = None
+    _KERNEL_DEVICE = resolve_device(device)
+    return _KERNEL_DEVICE
+
+
 def resolve_device(device="auto"):
-    """The torch.device to run on. "auto" prefers CUDA, then MPS, then the CPU; a named device
-    that is missing raises DeviceNotAvailableError (a ValueError) saying what to pass instead."""
+    """The torch.device to run on. "auto" is the kernel's `use_device` choice if one was made,
+    else CUDA, then MPS, then the CPU; a named device that is missing raises
+    DeviceNotAvailableError (a ValueError) saying what to pass instead."""
     import torch
 
     if device is None or (isinstance(device, str) and device.strip().lower() == "auto"):
+        if _KERNEL_DEVICE is not None:
+            return _KERNEL_DEVICE
         if torch.cuda.is_available():
             return torch.device("cuda", 0)
         if _mps_available():
@@ -140,3 +155,26 @@ def tensorflow_device() -> str:
     notes += [f"{len(gpus)} GPUs"] if len(gpus) > 1 else []
     notes = [note for note in notes if note]
     return "GPU:0" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def announce(device="auto", scheduler=None, torch_models: bool = True) -> str:
+    """Apply a notebook's `device` and `scheduler` parameters for the whole kernel and return
+    the line it prints, e.g. "device: cpu (2 threads) | TensorFlow: CPU | per-file work:
+    threads (2 workers in this process)"; `reproduce` shows the part after "device: " in its
+    run summary. A Keras-only notebook passes torch_models=False (torch is then not even
+    loaded, which saves Binder memory): "auto" leaves TensorFlow to pick a GPU itself, "cpu"
+    hides the GPUs from it."""
+    from .parallel import use_scheduler
+
+    if torch_models:
+        where = describe_device(use_device(device))
+    else:
+        choice = "auto" if device is None else str(device).strip().lower()
+        if choice not in ("auto", "cpu"):
+            raise InvalidParameterError(f"invalid device {device!r} for a Keras-only notebook: 'auto' lets "
+                                        "TensorFlow use a GPU when it sees one, 'cpu' keeps it on the CPU")
+        if choice == "cpu" and "tensorflow" in sys.modules:
+            sys.modules["tensorflow"].config.set_visible_devices([], "GPU")
+        where = "no torch models"
+    work = use_scheduler(scheduler)
+    return f"device: {where} | TensorFlow: {tensorflow_device()} | per-file work: {work}"

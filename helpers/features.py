@@ -31,7 +31,7 @@ import opensmile  # noqa: E402  (loaded now, so a later TensorFlow import is saf
 from .audio import SkipReport, load_audio
 from .cache import FeatureCache, make_key, pipeline_version
 from .errors import AudioError, check_choice
-from .parallel import parallel_map
+from .parallel import default_jobs, parallel_map  # noqa: F401  (default_jobs: part of this module's API)
 
 FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
 LEVELS = ("functionals", "llds")
@@ -153,8 +153,6 @@ def _functionals_task(path: str, feature_set: str, store: FeatureCache, on_error
         return None, exc
 
 
-def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, cache: bool | FeatureCache = True,

@@ -30,9 +30,9 @@ class SchedulerError(SerxaiError, ValueError):
 
 
 def default_jobs() -> int:
-    from .features import default_jobs as cores
-
-    return cores()
+    """Usable cores of this process (its CPU affinity), at least one. Kept here, not in
+    helpers.features, so that asking never loads openSMILE (which must precede TensorFlow)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _configured():

@@ -57,6 +57,7 @@ class Result:
     cpu_s: float = 0.0  # CPU time (user + system) of the kernel and its workers
     cpu_samples: list = field(default_factory=list)  # (time.time(), cumulative CPU s, peak MB so far) from the watch
     cells: list = field(default_factory=list)  # per executed code cell: index, first line, wall_s, cpu_s
+    device: str = ""  # what the notebook's `devices.announce` line printed after "device: "
 
 
 def parse_value(text: str):
@@ -320,6 +321,27 @@ def _skip_reports(log: Path, nb: nbformat.NotebookNode | None) -> tuple[int, lis
     return count, reports
 
 
+DEVICE_LINE = re.compile(r"^device: (.+)$", re.MULTILINE)
+
+
+def device_line(nb: nbformat.NotebookNode | None) -> str:
+    """Where the run's models ran: the first "device: …" line a notebook printed (helpers.devices.announce)."""
+    for cell in (nb.cells if nb is not None else []):
+        for out in cell.get("outputs", []):
+            match = DEVICE_LINE.search(out.get("text", "")) if out.get("output_type") == "stream" else None
+            if match:
+                return match.group(1).strip()
+    return ""
+
+
+def device_column(line: str) -> str:
+    """The summary's short form: the torch device, or TensorFlow's for a Keras-only notebook."""
+    parts = line.split(" | ")
+    if parts[0] == "no torch models" and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
 def _written_since(paper: str, start: float) -> list[str]:
     folder = figures_root() / paper
     if not folder.exists():
@@ -522,6 +544,7 @@ def run_one(name: str, parameters: dict, output_dir: Path, progress: bool = True
         running.unlink()
         result.executed = target
     result.skipped, result.skip_reports = _skip_reports(skip_log, nb)
+    result.device = device_line(nb)
     skip_log.unlink(missing_ok=True)
     result.outputs = _written_since(name, start)
     return result
@@ -690,6 +713,7 @@ def summary(results: list[Result]) -> pd.DataFrame:
             "figures": [sum(o.endswith(".png") for o in r.outputs) for r in results],
             "tables": [sum(o.endswith(".csv") for o in r.outputs) for r in results],
             "skipped_files": [r.skipped for r in results],
+            "device": [device_column(r.device) for r in results],
             "failed_at": [r.error for r in results],
         }
     )

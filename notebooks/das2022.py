@@ -51,6 +51,8 @@ epochs = 50  # autoencoder epochs (paper: 50)
 hidden = [64, 32]  # hidden layer sizes (our choice; the paper draws but does not list them)
 noise_std = 1.0  # DAE input noise N(0, noise_std²) (paper: N(0, 1))
 compare_scaling = True  # also run the other scaling option for the transfer comparison table
+device = "auto"  # where the torch models run: auto picks a CUDA GPU, then Apple MPS, else the CPU
+scheduler = None  # per-file work: None runs local threads, "processes" local processes, or a Dask scheduler address like "tcp://host:8786"
 
 # %%
 from helpers.quiet import quiet_output
@@ -61,6 +63,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from helpers.devices import announce
 from helpers import autoencoders as ae
 from helpers import latent_analysis as la
 from helpers import seed_everything
@@ -75,6 +78,7 @@ torch.set_num_threads(ae.THREADS)  # fixed thread count: identical tables across
 set_style()
 AE_CONFIG = ae.TrainConfig(epochs=int(epochs), hidden=tuple(hidden), noise_std=float(noise_std))
 CV = dict(n_splits=int(n_folds), fold_mode=fold_mode, ae_config=AE_CONFIG)
+print(announce(device, scheduler))  # the run summary shows this line
 
 # %% [markdown]
 # ## Table 1: the feature groups

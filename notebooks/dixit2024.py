@@ -64,6 +64,8 @@ n_outer = 5  # outer speaker-grouped folds (leave-one-speaker-out when a corpus 
 n_inner = 5  # inner folds for C and k (capped at the number of training speakers)
 n_jobs = 2  # worker processes for the per-emotion analyses and the authors sweep (results do not depend on it)
 run_authors_protocol = True  # also run the authors' (leaky) protocol on the same data
+device = "auto"  # where the torch models run: auto picks a CUDA GPU, then Apple MPS, else the CPU
+scheduler = None  # per-file work: None runs local threads, "processes" local processes, or a Dask scheduler address like "tcp://host:8786"
 
 # %%
 from helpers.quiet import quiet_output
@@ -72,6 +74,7 @@ quiet_output()  # before anything loads torch: no library chatter in a direct pa
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from helpers.devices import announce
 from helpers import features, probing, seed_everything
 from helpers.plotting import paper_vs_run, save_figure, save_table, set_style, show_table
 
@@ -80,6 +83,7 @@ seed_everything(seed)
 set_style()
 names = [dataset] if isinstance(dataset, str) else list(dataset)
 label = probing.embedding_label(embedding_model, layer)
+print(announce(device, scheduler))  # the run summary shows this line
 
 # %% [markdown]
 # ## Table I: the four eGeMAPS categories

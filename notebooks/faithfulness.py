@@ -94,6 +94,8 @@ probe_folds = 3  # outer and inner folds of the information-increase probes
 embedding_model = "ge2e"  # embedding probed for information increase: ge2e is the pretrained GE2E speaker encoder (offline stand-in, not an SER model), tiny-wavlm a random-init stand-in
 cascade = True  # cascading randomisation on the models of the first seed
 data_dir = None  # where the synthetic corpora go, None: $SERXAI_DATA or the user cache
+device = "auto"  # where the torch models run: auto picks a CUDA GPU, then Apple MPS, else the CPU
+scheduler = None  # per-file work: None runs local threads, "processes" local processes, or a Dask scheduler address like "tcp://host:8786"
 
 # %%
 from helpers import features  # noqa: F401  (openSMILE before TensorFlow, see CONTRIBUTING)
@@ -110,6 +112,7 @@ import pandas as pd
 from helpers import faithfulness as fa
 from helpers import faithfulness_methods as fm
 from helpers import seed_everything
+from helpers.devices import announce
 from helpers.errors import check_choice
 from helpers.plotting import save_figure, save_table, set_style
 
@@ -120,6 +123,7 @@ set_style()
 classes = tuple(e for e in map_emotions.split(",") if e)
 seeds = list(range(seed, seed + n_seeds))
 benchmarks = []
+print(announce(device, scheduler))  # the run summary shows this line
 
 # %% [markdown]
 # ## Family cues: SHAP, information increase, DeepLIFT

@@ -62,6 +62,8 @@ merge_excited = False  # IEMOCAP only: count "excited" as happiness (the paper k
 replicates = 1000  # bootstrap replicates of the Cramér test; R's default is 1000
 example_happy = None  # utterance for Fig 2; None takes the first selected happy one; paper: 10b01Fa
 example_angry = None  # utterance for Fig 3; None takes the first selected angry one; paper: 11b03Wa
+device = "auto"  # where the torch models run: auto picks a CUDA GPU, then Apple MPS, else the CPU
+scheduler = None  # per-file work: None runs local threads, "processes" local processes, or a Dask scheduler address like "tcp://host:8786"
 
 # %%
 from helpers.quiet import quiet_output
@@ -74,6 +76,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from helpers.devices import announce
 from helpers import emolime, seed_everything
 from helpers import emolime_models as em
 from helpers.embeddings import load_model
@@ -89,6 +92,7 @@ seed_everything(seed)
 torch.set_num_threads(1)  # openSMILE threads run beside it; one torch thread avoids oversubscription
 set_style()
 warnings.filterwarnings("ignore", category=FutureWarning)
+print(announce(device, scheduler))  # the run summary shows this line
 
 # %% [markdown]
 # ## The spectral components

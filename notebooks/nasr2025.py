@@ -66,6 +66,8 @@ k = 5  # top-k windows (authors: 5)
 window_hop = 10  # frames between window starts (10: width, the tiling of the authors, smaller: greedy non-overlap)
 n_random = 20  # random draws of k windows for the random baseline
 checkpoint = None  # path to a released .pth of the authors (ResNetSmall state dict) to explain instead of training
+device = "auto"  # where the torch models run: auto picks a CUDA GPU, then Apple MPS, else the CPU
+scheduler = None  # per-file work: None runs local threads, "processes" local processes, or a Dask scheduler address like "tcp://host:8786"
 
 # %%
 from helpers.quiet import quiet_output
@@ -76,6 +78,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from helpers.devices import announce
 from helpers import acoustic_cues as ac
 from helpers import datasets, paths, resnet, saliency, seed_everything
 from helpers.audio import load_audio
@@ -94,6 +97,7 @@ data_dir = resolve_data_dir(data_dir)  # a relative folder is read from the repo
 seed_everything(seed)
 torch.set_num_threads(torch_threads)
 set_style()
+print(announce(device, scheduler))  # the run summary shows this line
 
 # %% [markdown]
 # ## Data and the authors' preprocessing

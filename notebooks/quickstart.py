@@ -35,6 +35,8 @@ dataset = "synthetic"  # a synthetic variant or a corpus from data_manifest/ (e.
 data_dir = None  # corpus folder (None: $SERXAI_DATA or the per-user cache)
 max_speakers = 0  # analyse only this many speakers (0: all of them); the smoke profile uses 4
 example_speaker = None  # speaker shown in the listening and spectrogram cells (None: the first)
+device = "auto"  # no models run here, the parameter keeps every notebook alike (auto or cpu)
+scheduler = None  # per-file work: None runs local threads, "processes" local processes, or a Dask scheduler address like "tcp://host:8786"
 
 # %%
 from helpers.quiet import quiet_output
@@ -45,6 +47,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Audio, Markdown, display
 
+from helpers.devices import announce
 from helpers import cue_check, datasets, features, seed_everything, synthetic
 from helpers.audio import load_audio
 from helpers.course import resolve_data_dir
@@ -55,6 +58,7 @@ PAPER = "quickstart"
 data_dir = resolve_data_dir(data_dir)  # a relative folder is read from the repository root, not the kernel's cwd
 seed_everything(seed)
 set_style()
+print(announce(device, scheduler, torch_models=False))  # the run summary shows this line
 
 # %% [markdown]
 # ## The corpus as a table

@@ -73,6 +73,8 @@ ground_truth = "synthetic-time"  # planted-window corpus for the ground-truth ch
 ground_truth_emotions = ["neutral", "anger", "sadness"]  # classes of the ground-truth model
 ground_truth_epochs = 30  # maximum epochs of the ground-truth model
 ground_truth_takes = 4  # takes per speaker and emotion in the ground-truth corpus
+device = "auto"  # auto lets TensorFlow train on a GPU when it sees one, cpu keeps it on the CPU (no torch models here)
+scheduler = None  # per-file work: None runs local threads, "processes" local processes, or a Dask scheduler address like "tcp://host:8786"
 
 # %%
 from helpers.quiet import quiet_output
@@ -88,6 +90,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from helpers.devices import announce
 from helpers import cam_analysis, evaluation, gradcam, seed_everything, simplenet, smietanka_data
 from helpers.errors import check_choice
 from helpers.paths import cache_dir
@@ -105,6 +108,7 @@ tf.get_logger().setLevel("ERROR")
 set_style()
 GENDERS = ("female", "male")
 FREQS = cqt_frequencies()
+print(announce(device, scheduler, torch_models=False))  # the run summary shows this line
 
 # %% [markdown]
 # ## Data (§3.1, Table 1)

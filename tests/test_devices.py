@@ -168,3 +168,30 @@ def test_occlusion_and_crp_on_cpu_and_auto_are_byte_identical(accelerators):
     assert occlusion[0].tobytes() == occlusion[1].tobytes()
     crp = [saliency.crp_maps(model, x, [0, 1, 2], device=d)[0] for d in ("cpu", "auto")]
     assert crp[0].tobytes() == crp[1].tobytes()
+
+
+def test_use_device_sets_what_auto_means_for_the_kernel(accelerators, monkeypatch):
+    monkeypatch.setattr(devices, "_KERNEL_DEVICE", None)
+    accelerators(cuda=True)
+    assert devices.use_device("cpu") == torch.device("cpu")
+    assert devices.resolve_device("auto") == torch.device("cpu") == devices.resolve_device(None)
+    assert devices.resolve_device("cuda") == torch.device("cuda", 0)  # a named device still wins
+    assert devices.use_device("auto") == torch.device("cuda", 0)
+    with pytest.raises(devices.DeviceNotAvailableError, match="mps"):
+        devices.use_device("mps")
+
+
+def test_announce_names_device_tensorflow_and_scheduler(accelerators, monkeypatch):
+    monkeypatch.setattr(devices, "_KERNEL_DEVICE", None)
+    accelerators()
+    line = devices.announce("auto", None)
+    assert line.startswith(f"device: cpu ({torch.get_num_threads()} threads) | TensorFlow: ")
+    assert line.endswith("| per-file work: threads (" + line.split("threads (")[-1])
+    assert "per-file work: threads" in line
+
+
+def test_a_keras_only_notebook_accepts_auto_and_cpu_only():
+    line = devices.announce("cpu", None, torch_models=False)
+    assert line.startswith("device: no torch models | TensorFlow: ")
+    with pytest.raises(InvalidParameterError, match="Keras-only"):
+        devices.announce("cuda", None, torch_models=False)

@@ -121,6 +121,8 @@ def test_smoke_run_passes_nbval_and_is_reproducible(name, tmp_path):
     results = reproduce.run([name], profile="smoke", output_dir=tmp_path, figures_dir=first,
                             progress=False, echo=lambda *_: None)
     assert results[0].status == "ok", results[0].error
+    assert results[0].device.startswith(("cpu (", "no torch models | TensorFlow: CPU")), (
+        f"the smoke run must print its device (helpers.devices.announce), got {results[0].device!r}")
     if os.path.isdir("/proc/self"):  # the runner reads peak memory from /proc
         assert 0 < results[0].peak_rss_mb <= SMOKE_PEAK_MB, f"smoke run peaked at {results[0].peak_rss_mb:.0f} MB"
     written = {p.name for p in (first / name).iterdir()}

@@ -583,3 +583,15 @@ def test_folder_lock_makes_a_second_process_wait(tmp_path):
         held_until = time.time()
     acquired = float(child.communicate(timeout=60)[0])
     assert acquired >= held_until
+
+
+def test_run_summary_reads_the_device_line():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout", text="hello\n")]),
+                nbformat.v4.new_code_cell("y", outputs=[nbformat.v4.new_output(
+                    "stream", name="stdout", text="device: cpu (2 threads) | TensorFlow: CPU | per-file work: threads\n")])]
+    line = reproduce.device_line(nb)
+    assert line == "device: cpu (2 threads) | TensorFlow: CPU | per-file work: threads".removeprefix("device: ")
+    assert reproduce.device_column(line) == "cpu (2 threads)"
+    assert reproduce.device_column("no torch models | TensorFlow: GPU:0 (A100) | per-file work: threads") == "TensorFlow: GPU:0 (A100)"
+    assert reproduce.device_line(nbformat.v4.new_notebook()) == ""
