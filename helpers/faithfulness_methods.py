@@ -341,6 +341,7 @@ def embedding_short_label(name: str) -> str:
     return embeddings.model_label(name, short=True)
 
 
+@memo.cached()
 def information_increase(data: FamilyData, seed: int = 0, embedding_model: str = "ge2e", n_folds: int = 3) -> Benchmark:
     """Dixit 2024 probing: information increase of every eGeMAPS feature when predicted from
     the top SHAP dims of an embedding. Question: which family is encoded in the top dims?

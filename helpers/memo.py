@@ -13,7 +13,8 @@ dataclasses defined in `helpers` are rebuilt from an entry. Every result, comput
 goes through the same encode/decode round trip, so a cold and a warm run see identical values.
 
 `SERXAI_RESULT_CACHE=0` turns reading and writing off (the test suite does, so that its
-determinism checks really compute twice); entries live in `<feature cache>/results/`.
+determinism checks really compute twice); entries live in the feature cache's folder, one
+`result.<module>.<function>` folder per function (`python -m helpers cache info | clear`).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cache import mark
 from .fileio import atomic_path
 from .paths import cache_dir
 
@@ -46,8 +48,11 @@ def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "off", "false", "no")
 
 
+RESULT_PREFIX = "result."  # entry folders sit beside the feature extractors' in the cache root
+
+
 def results_dir() -> Path:
-    return cache_dir() / "results"
+    return cache_dir()
 
 
 @lru_cache(maxsize=1)
@@ -235,7 +240,9 @@ def decode(data: bytes):
 # --- the cache -----------------------------------------------------------------------------
 
 def entry_path(function, key: str) -> Path:
-    return results_dir() / f"{function.__module__}.{function.__qualname__}" / f"{key}.npz"
+    """<cache root>/result.<module>.<function>/<key[:2]>/<key>.npz: the feature cache's layout,
+    so `python -m helpers cache info` lists results per function and `cache clear` removes them."""
+    return results_dir() / f"{RESULT_PREFIX}{function.__module__}.{function.__qualname__}" / key[:2] / f"{key}.npz"
 
 
 def _keyed_arguments(function, args: tuple, kwargs: dict, ignore) -> dict:
@@ -265,6 +272,7 @@ def call(function, *args, ignore: tuple = (), valid=None, **kwargs):
     data = encode(function(*args, **kwargs))
     if path is not None:
         try:
+            mark(results_dir())
             with atomic_path(path) as tmp:
                 tmp.write_bytes(data)
         except OSError as exc:

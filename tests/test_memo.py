@@ -15,7 +15,7 @@ from helpers.simplenet import ModelRun
 def cache_on(tmp_path, monkeypatch):
     monkeypatch.setenv("SERXAI_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv(memo.ENV_SWITCH, "1")
-    return tmp_path / "cache" / "results"
+    return tmp_path / "cache"
 
 
 def sample_frame() -> pd.DataFrame:
@@ -106,7 +106,7 @@ def test_disabled_cache_always_computes_and_writes_nothing(tmp_path, monkeypatch
     calls = []
     for _ in range(2):
         memo.call(lambda: calls.append(1) or 5)
-    assert len(calls) == 2 and not (tmp_path / "cache" / "results").exists()
+    assert len(calls) == 2 and not list((tmp_path / "cache").rglob("*.npz"))
 
 
 def test_corrupt_or_rejected_entries_are_recomputed(cache_on):
@@ -146,3 +146,11 @@ def test_arguments_are_keyed_by_name_with_defaults(cache_on):
     assert calls == [1]
     assert fit(2.0, scale=3.0) == 6.0 and calls == [1, 1]
     assert fit.__name__ == "fit"
+
+
+def test_cache_info_lists_results_and_clear_removes_them(cache_on):
+    from helpers import cache
+
+    memo.call(sample_frame)
+    assert f"result.{sample_frame.__module__}.sample_frame: 1 entries" in cache.info(cache_on)
+    assert cache.clear(cache_on) == 1 and not list(cache_on.rglob("*.npz"))
