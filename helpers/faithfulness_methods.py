@@ -102,8 +102,10 @@ def run_seeds(function, seeds, *args, first_only=("cascade",), **kwargs):
     arguments and code reads it back instead of retraining; `cache` (an in-memory speed-up) is
     not part of the key."""
     later = {k: False for k in first_only if k in kwargs}
-    runs = [memo.call(function, *args, seed=int(s), ignore=("cache",), **(kwargs if j == 0 else {**kwargs, **later}))
-            for j, s in enumerate(seeds)]
+    runs = []
+    for j, s in enumerate(seeds):
+        runs.append(memo.call(function, *args, seed=int(s), ignore=("cache",), **(kwargs if j == 0 else {**kwargs, **later})))
+        memory.release()  # the seed's models are gone: hand their memory back before the next
     if isinstance(runs[0], Benchmark):
         return combine(runs)
     return [combine([run[j] for run in runs]) for j in range(len(runs[0]))]
@@ -592,14 +594,22 @@ def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, filters=(8, 16
     upscaled to the input; graded on correctly classified emotional files of held-out speakers.
 
     Adam at 3e-4 with patience epochs // 2 (default): at Keras' 1e-3 with patience 10, four of
-    five seeds stalled at chance on ~70 training files and stopped early (band cue, measured)."""
+    five seeds stalled at chance on ~70 training files and stopped early (band cue, measured).
+    The models' traced graphs are freed on return (`memory.release`)."""
+    before = memory.traced_gradients()
+    try:
+        return _gradcam_cqt(meta, cue_type, seed, filters, epochs, patience, learning_rate, n_units, n_random,
+                            hop_length, max_items, cascade)
+    finally:
+        memory.release(keras_session=True, gradients_since=before)
+
+
+def _gradcam_cqt(meta, cue_type, seed, filters, epochs, patience, learning_rate, n_units, n_random, hop_length,
+                 max_items, cascade) -> Benchmark:
     from . import gradcam, simplenet
     from . import smietanka_data as sd
     from .spectrograms import cqt_frequencies
 
-    import keras
-
-    memory.release(keras_session=True)  # drop the graphs of earlier seeds' models
     classes = sorted(meta.emotion.unique())
     y = meta.emotion.map(classes.index).to_numpy()
     inputs = sd.build_inputs(meta.path, hop_length=hop_length)
