@@ -68,7 +68,7 @@ PIPELINES: dict[str, Pipeline] = {
         "helpers.embeddings:_frame_counts", "helpers.embeddings:padding_is_safe",
         "helpers.ge2e:CONFIG", "helpers.ge2e:frame_counts", "helpers.ge2e:mel_frames",
         "helpers.ge2e:FrontEnd", "helpers.ge2e:GE2E"),
-        "98731e7c2f268a903d6a42133f97a22e6bc4f364d9d98ed00136985a97d5f0ab"),
+        "c5e6071fbbd6e66c5e65806dd2288df20e383cb3d73de1c2fc72e16c35dfb48c"),
     "cqt96": Pipeline(2, _AUDIO + ("helpers.smietanka_data:_cqt_cached", "helpers.spectrograms:cqt"),
                       "e4a8a3f027b878f50038c7922a135eae741b5f995f111f79397b75721022badd"),
 }

@@ -337,10 +337,15 @@ def _check_batch_size(batch_size) -> None:
         raise InvalidParameterError(f"invalid batch_size {batch_size!r}; expected an integer >= 1 or None")
 
 
-def _batch_size_for(model, batch_size) -> int:
+def _batch_size_for(model, batch_size, device="cpu") -> int:
     """None: the model's `default_batch_size` (GE2E: 32, its LSTM steps through time, so small
-    batches waste most of each step), else DEFAULT_BATCH_SIZE."""
-    return int(batch_size if batch_size is not None else getattr(model, "default_batch_size", DEFAULT_BATCH_SIZE))
+    batches waste most of each step), else DEFAULT_BATCH_SIZE; larger on a GPU
+    (`devices.batch_size_for`). A size the caller gives is kept as is."""
+    from .devices import batch_size_for
+
+    if batch_size is not None:
+        return int(batch_size)
+    return int(batch_size_for(device, getattr(model, "default_batch_size", DEFAULT_BATCH_SIZE)))
 
 
 def _check_layer_type(layer) -> None:
@@ -448,7 +453,7 @@ def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int |
     GPU (helpers.devices.batch_size_for). The model is moved to `device` ("auto": a GPU when
     there is one); the vectors come back as CPU numpy arrays.
     """
-    from .devices import batch_size_for, resolve_device
+    from .devices import resolve_device
 
     _check_batch_size(batch_size)
     device = resolve_device(device)
@@ -467,8 +472,7 @@ def embed_signals(signals, model, feature_extractor, layer=-1, batch_size: int |
     frames = np.empty(len(pieces), dtype=np.int64)
     pad_ok = padding_is_safe(model, feature_extractor)
     use_mask = bool(getattr(feature_extractor, "return_attention_mask", False))
-    step = batch_size if batch_size is not None else batch_size_for(device, _batch_size_for(model, None))
-    batches = _plan_batches([len(p) for p in pieces], step, pad_ok)
+    batches = _plan_batches([len(p) for p in pieces], _batch_size_for(model, batch_size, device), pad_ok)
     for batch in progress_bar(batches, desc="embedding", unit="batch", enabled=progress):
         pooled[batch], frames[batch] = _forward_batch(
             [pieces[i] for i in batch], model, feature_extractor, layers, use_mask)
@@ -542,11 +546,9 @@ def _load_group(paths_by_key, keys, sr: int, fail):
 def _embed_missing(paths_by_key, model_name, seed, embed_kw: dict, show: bool, fail, device="auto"):
     """Yield (key, vector) for the files the cache lacks, one batch of files at a time,
     so the caller can store each batch at once (an interrupted run resumes from there)."""
-    from .devices import batch_size_for
-
     model, extractor, info = load_model(model_name, seed=seed, device=device)
     keys = _by_duration(paths_by_key)
-    step = _batch_size_for(model, embed_kw["batch_size"] or batch_size_for(device, _batch_size_for(model, None)))
+    step = _batch_size_for(model, embed_kw["batch_size"], device)
     embed_kw = {**embed_kw, "batch_size": step, "device": device}
     with progress_bar(total=len(keys), desc=f"embedding with {model_name}", unit="file",
                       enabled=show) as bar:
@@ -600,11 +602,12 @@ def _embed_missing_on_workers(paths_by_key, model_name, seed, embed_kw: dict, sh
 
 
 def _default_batch_size(model_name: str, device) -> int:
-    """What `_embed_missing` would use, without loading the model (GE2E: 32, else 8)."""
-    from .devices import batch_size_for
+    """What `_embed_missing` would use, without loading the model (the GE2E class's default)."""
+    if model_name in GE2E_MODELS:
+        from .ge2e import GE2E
 
-    default = 32 if model_name in GE2E_MODELS else DEFAULT_BATCH_SIZE
-    return batch_size_for(device, default)
+        return _batch_size_for(GE2E, None, device)
+    return _batch_size_for(None, None, device)
 
 
 def _warn_skipped(skipped) -> None:

@@ -153,8 +153,6 @@ def _functionals_task(path: str, feature_set: str, store: FeatureCache, on_error
         return None, exc
 
 
-
-
 def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, cache: bool | FeatureCache = True,
             on_error: str = "skip", show_progress: bool = True) -> pd.DataFrame:
     """Functionals for each file: DataFrame indexed like `files` (a DataFrame with `path`, or paths).

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cache import mark
+from .cache import file_digest, mark
 from .fileio import atomic_path
 from .paths import cache_dir
 
@@ -49,10 +49,6 @@ def enabled() -> bool:
 
 
 RESULT_PREFIX = "result."  # entry folders sit beside the feature extractors' in the cache root
-
-
-def results_dir() -> Path:
-    return cache_dir()
 
 
 @lru_cache(maxsize=1)
@@ -94,8 +90,6 @@ def environment_digest() -> str:
 
 def _feed(digest, value) -> None:
     """Add `value`'s content to `digest`; refuse types whose content we cannot read."""
-    from .cache import file_digest
-
     def tag(text: str) -> None:
         digest.update(b"<" + text.encode() + b">")
 
@@ -206,7 +200,7 @@ def _decode(node, arrays):
         items = [_decode(v, arrays) for v in payload]
         return tuple(items) if kind == "tuple" else items
     if kind == "dict":
-        return {_hashable(_decode(k, arrays)): _decode(v, arrays) for k, v in payload}
+        return {_decode(k, arrays): _decode(v, arrays) for k, v in payload}
     if kind == "dataclass":
         module, qualname = payload.split(":")
         if not module.startswith("helpers."):
@@ -217,10 +211,6 @@ def _decode(node, arrays):
             object.__setattr__(instance, name, _decode(field_node, arrays))
         return instance
     raise ValueError(f"unknown memo node {kind!r}")
-
-
-def _hashable(value):
-    return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
 
 
 def encode(value) -> bytes:
@@ -242,7 +232,7 @@ def decode(data: bytes):
 def entry_path(function, key: str) -> Path:
     """<cache root>/result.<module>.<function>/<key[:2]>/<key>.npz: the feature cache's layout,
     so `python -m helpers cache info` lists results per function and `cache clear` removes them."""
-    return results_dir() / f"{RESULT_PREFIX}{function.__module__}.{function.__qualname__}" / key[:2] / f"{key}.npz"
+    return cache_dir() / f"{RESULT_PREFIX}{function.__module__}.{function.__qualname__}" / key[:2] / f"{key}.npz"
 
 
 def _keyed_arguments(function, args: tuple, kwargs: dict, ignore) -> dict:
@@ -272,7 +262,7 @@ def call(function, *args, ignore: tuple = (), valid=None, **kwargs):
     data = encode(function(*args, **kwargs))
     if path is not None:
         try:
-            mark(results_dir())
+            mark(cache_dir())
             with atomic_path(path) as tmp:
                 tmp.write_bytes(data)
         except OSError as exc:

@@ -64,3 +64,22 @@ def make_corpus(write_wav):
         return root
 
     return _make
+
+
+@pytest.fixture
+def cache_consistent():
+    """cache_consistent(root, expected, shape) -> entries: a cache folder many writers shared has
+    no temp file left, exactly `expected` entries, and every entry loads with that shape."""
+    from helpers import cache
+
+    def _check(root, expected: int, shape) -> list[Path]:
+        files = [p for p in Path(root).rglob("*") if p.is_file()]
+        assert not [p for p in files if ".part" in p.name], "temp files left behind"
+        entries = cache._entries(Path(root))
+        assert len(entries) == expected
+        store = cache.FeatureCache(root)
+        for entry in entries:
+            assert store.get(entry.parent.parent.name, entry.stem, shape=shape, finite=True) is not None, entry
+        return entries
+
+    return _check

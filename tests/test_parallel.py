@@ -62,16 +62,6 @@ def long_voices(tmp_path_factory):
     return paths
 
 
-def entries_all_valid(root, expected: int, shape) -> None:
-    files = [p for p in root.rglob("*") if p.is_file()]
-    assert not [p for p in files if ".part" in p.name], "temp files left behind"
-    entries = cache._entries(root)
-    assert len(entries) == expected
-    store = FeatureCache(root)
-    for entry in entries:
-        assert store.get(entry.parent.parent.name, entry.stem, shape=shape, finite=True) is not None, entry
-
-
 def test_the_workers_import_this_checkout(client):
     import helpers
 
@@ -164,7 +154,7 @@ def test_audio_errors_come_back_from_the_workers_intact(tmp_path, corpus, on_das
 # ---------------------------------------------------------------- the same tables on a cluster
 
 
-def test_opensmile_on_dask_equals_threads_exactly(tmp_path, corpus, client):
+def test_opensmile_on_dask_equals_threads_exactly(tmp_path, corpus, client, cache_consistent):
     threads = features.extract(corpus, cache=FeatureCache(tmp_path / "threads"), show_progress=False)
     parallel.use_scheduler(client)
     try:
@@ -173,10 +163,10 @@ def test_opensmile_on_dask_equals_threads_exactly(tmp_path, corpus, client):
         parallel.use_scheduler(None)
     pd.testing.assert_frame_equal(dask, threads, check_exact=True)
     assert dask.shape == (len(corpus), 88)
-    entries_all_valid(tmp_path / "dask", len(corpus), (88,))  # written by the workers
+    cache_consistent(tmp_path / "dask", len(corpus), (88,))  # written by the workers
 
 
-def test_embeddings_on_dask_equal_the_in_process_batches(tmp_path, corpus, client):
+def test_embeddings_on_dask_equal_the_in_process_batches(tmp_path, corpus, client, cache_consistent):
     from helpers import embeddings
 
     here = embeddings.embed_files(corpus, model_name="tiny-wavlm", cache_root=tmp_path / "here", progress=False)
@@ -188,7 +178,7 @@ def test_embeddings_on_dask_equal_the_in_process_batches(tmp_path, corpus, clien
     assert list(dask.index) == list(here.index) and list(dask.columns) == list(here.columns)
     np.testing.assert_allclose(dask.to_numpy(), here.to_numpy(), rtol=0, atol=1e-5)
     assert np.abs(here.to_numpy()).max() > 1e-3  # not all zeros
-    entries_all_valid(tmp_path / "dask", len(corpus), (64,))
+    cache_consistent(tmp_path / "dask", len(corpus), (64,))
     models = client.run(lambda: sorted(__import__("helpers.embeddings").embeddings._WORKER_MODELS))
     assert all(loaded in ([], [("tiny-wavlm", 0, "auto")]) for loaded in models.values())
 
@@ -219,7 +209,7 @@ def test_emolime_functionals_and_occlusion_groups_on_dask(client, monkeypatch):
     assert np.abs(one_call).max() > 0
 
 
-def test_a_worker_killed_mid_run_is_survived(tmp_path, long_voices, client):
+def test_a_worker_killed_mid_run_is_survived(tmp_path, long_voices, client, cache_consistent):
     """One worker process is SIGKILLed once a few files are done: the lost tasks are rerun on
     the other (distributed retries tasks of a dead worker), the table equals the threads' one,
     and the cache folder holds only whole entries."""
@@ -249,6 +239,6 @@ def test_a_worker_killed_mid_run_is_survived(tmp_path, long_voices, client):
     assert killed_at and killed_at[0] < len(long_voices), "the kill did not land mid-run"
     print(f"killed after {killed_at[0]} of {len(long_voices)} files")
     pd.testing.assert_frame_equal(result, reference, check_exact=True)
-    entries_all_valid(root, len(long_voices), (88,))
+    cache_consistent(root, len(long_voices), (88,))
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
     assert victim not in set(client.run(os.getpid).values())
