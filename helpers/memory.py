@@ -11,7 +11,7 @@ collects cycles and asks glibc to return freed heap pages (`malloc_trim`).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import gc
 import sys
 
@@ -52,9 +52,12 @@ def release(keras_session: bool = False, gradients_since: set[str] | None = None
     return dropped
 
 
+@functools.lru_cache(maxsize=1)
 def _malloc_trim():
-    name = ctypes.util.find_library("c")
+    """glibc's malloc_trim from the C library already loaded in this process. Not
+    `ctypes.util.find_library`: that starts a subprocess (a fork of this possibly large
+    kernel), which `reproduce`'s memory sampling can catch and count twice."""
     try:
-        return getattr(ctypes.CDLL(name), "malloc_trim") if name else None
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
         return None

@@ -52,3 +52,16 @@ def test_release_without_snapshot_keeps_the_registry():
     after = memory.traced_gradients()
     assert memory.release() == 0 and memory.traced_gradients() == after
     memory.release(gradients_since=before)
+
+
+def test_trimming_starts_no_process(monkeypatch):
+    import subprocess
+
+    memory._malloc_trim.cache_clear()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("memory.release must not start a process (a fork of the kernel)")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    memory.release()
+    assert memory._malloc_trim() is not None  # glibc here
