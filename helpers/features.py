@@ -142,14 +142,13 @@ def _as_cache(cache: bool | FeatureCache) -> FeatureCache:
     return cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
 
 
-def _functionals_task(path: str, feature_set: str, store: FeatureCache, on_error: str):
+def _functionals_task(path: str, feature_set: str, store: FeatureCache):
     """(values, None) or (None, the error) for one file: one task of `extract`, run on a thread,
-    a worker process or a Dask worker (module-level, so it pickles)."""
+    a worker process or a Dask worker (module-level, so it pickles). Errors come back as values,
+    so `extract` can raise the first bad file in input order whatever finished first."""
     try:
         return _extract_one(path, feature_set, "functionals", store)[0], None
     except (AudioError, FeatureError) as exc:
-        if on_error == "raise":
-            raise
         return None, exc
 
 
@@ -171,11 +170,13 @@ def extract(files, feature_set: str = "eGeMAPSv02", n_jobs: int | None = None, c
     rows: dict[int, np.ndarray] = {}
     columns = feature_names(feature_set)
 
-    work = functools.partial(_functionals_task, feature_set=feature_set, store=store, on_error=on_error)
+    work = functools.partial(_functionals_task, feature_set=feature_set, store=store)
     results = parallel_map(work, paths, n_jobs=n_jobs, desc=f"openSMILE {feature_set}", show_progress=show_progress)
     for position, (values, exc) in enumerate(results):
         if exc is None:
             rows[position] = values
+        elif on_error == "raise":
+            raise exc  # the first bad file in input order, as before the tasks ran on joblib
         else:
             report.add(paths[position], exc)
     kept = sorted(rows)
