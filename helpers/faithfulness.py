@@ -432,7 +432,8 @@ def verdict_row(b, seed: int = 0, delta: float = DELTA) -> dict:
     row = dict(method=b.method, cue_type=b.cue_type, seeds=int(learned.seeds), files=int(learned.explained_items),
                accuracy=format_ci(learned.held_out_accuracy, learned.ci_low, learned.ci_high),
                learned_above=round(float(learned.learned_threshold), 3), model_learned=learned.model_learned,
-               primary_metric=primary, score=format_ci(*trained), null=format_ci(*null),
+               primary_metric=primary, score=format_ci(*trained), null_models=int(getattr(b, "null_draws", 1)),
+               null=format_ci(*null),
                score_minus_null=format_ci(*diff), located=three_way(diff[1], diff[2], delta))
     gains = area_table([b], seed)
     gain = gains[gains.kind == "deletion"].iloc[0] if len(gains) else None
@@ -545,7 +546,11 @@ def summary_sentences(verdicts: pd.DataFrame) -> str:
     most = int(verdicts.seeds.max())
     fewer = verdicts[verdicts.seeds < most].drop_duplicates("method")
     exceptions = "".join(f"; {r.method}: {r.seeds}" for r in fewer.itertuples())
-    lines = [f"In the committed default run ({most} training seeds per model{exceptions}; "
+    draws = verdicts.null_models.max() if "null_models" in verdicts else 1
+    single = verdicts[verdicts.null_models < draws].drop_duplicates("method") if "null_models" in verdicts else verdicts[:0]
+    null = f"the null of a file: the mean over {draws} randomised models per seed" + "".join(
+        f" ({r.method}: {r.null_models})" for r in single.itertuples()) if draws > 1 else "the null: one randomised model per seed"
+    lines = [f"In the committed default run ({most} training seeds per model{exceptions}; {null}; "
              f"95 % CIs over seeds, speakers and files; margin {DELTA} over the null):"]
     unlearned = verdicts[verdicts.model_learned != "yes"]
     if len(unlearned):

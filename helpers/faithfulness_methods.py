@@ -29,6 +29,52 @@ MAP_EMOTIONS = ("neutral", "anger", "sadness", "happiness")  # the classes of th
 FAMILY_SHIFT_SD = 0.5  # a feature "moves" when it differs from the twin by more than this many pooled sd
 FAMILY_SHIFT_FRACTION = 0.5  # a file's family region: features moved by at least this share of its largest shift
 TRAINED, RANDOMISED = "trained", "randomised"
+N_NULL = 5  # randomised models per training seed: the null of a file is the mean of their scores
+
+
+class Draws(tuple):
+    """The maps of one file by several randomised models. One random draw is a noisy null: the
+    same explainer on another random model can score anywhere from chance to near the trained
+    model (SHAP's rank score: 0.66 to 0.89 over three seeds), so every score of a file's null
+    is the mean over its draws."""
+
+    def map(self, function) -> "Draws":
+        return Draws(function(d) for d in self)
+
+
+def null_seed(seed: int, draw: int) -> int:
+    """Initialisation seed of a randomised network: draw 0 is seed + 1000 as before; later draws
+    step by 100, so no two (training seed, draw) pairs share one while there are < 100 seeds."""
+    return int(seed) + 1000 + 100 * int(draw)
+
+
+def draws_of(value) -> tuple:
+    return tuple(value) if isinstance(value, Draws) else (value,)
+
+
+def mean_over_draws(maps: dict, rows_of) -> list[dict]:
+    """rows_of(model, map) for every model in `maps`; a `Draws` entry is scored draw by draw and
+    each row's value averaged (the rows of every draw come in the same order)."""
+    rows = []
+    for model, relevance in maps.items():
+        per_draw = [rows_of(model, d) for d in draws_of(relevance)]
+        rows += [dict(r, value=float(np.mean([part[j]["value"] for part in per_draw]))) for j, r in enumerate(per_draw[0])]
+    return rows
+
+
+def null_similarities(trained, randomised, magnitude=None, randomised_magnitude=None) -> dict:
+    """`fa.similarities` of the trained map with each randomised draw, averaged over the draws
+    where ρ is defined (a random network's map can be constant, e.g. all zeros after Grad-CAM's
+    ReLU); NaN only when it is undefined for every draw."""
+    draws = draws_of(randomised)
+    magnitudes = draws_of(randomised_magnitude) if randomised_magnitude is not None else (None,) * len(draws)
+    each = [fa.similarities(trained, d, magnitude, m) for d, m in zip(draws, magnitudes)]
+    return {key: _defined_mean([e[key] for e in each]) for key in each[0]}
+
+
+def _defined_mean(values) -> float:
+    values = np.asarray(values, dtype=np.float64)
+    return float(values[np.isfinite(values)].mean()) if np.isfinite(values).any() else float("nan")
 
 
 @dataclass
@@ -49,6 +95,7 @@ class Benchmark:
     relevance_form: str = "signed"  # which form of the map the location metrics grade: signed or abs
     notes: str = ""
     maps: dict = field(default_factory=dict, repr=False)  # (seed, item) → graded map, for the between-seeds ρ
+    null_draws: int = 1  # randomised models per training seed behind each file's null score
 
     def __post_init__(self):
         if len(self.curves) and "normalised" not in self.curves:
@@ -91,7 +138,8 @@ def combine(parts: list[Benchmark]) -> Benchmark:
     between = pd.DataFrame(between_seed_rows(maps, speakers))
     sanity = pd.concat([frames["sanity"], between], ignore_index=True) if len(between) else frames["sanity"]
     return Benchmark(first.method, first.paper, first.cue_type, first.question, frames["scores"], frames["curves"],
-                     sanity, frames["predictions"], first.chance_accuracy, first.relevance_form, first.notes)
+                     sanity, frames["predictions"], first.chance_accuracy, first.relevance_form, first.notes,
+                     null_draws=first.null_draws)
 
 
 def run_seeds(function, seeds, *args, first_only=("cascade",), **kwargs):
@@ -194,15 +242,16 @@ def rank_row(item: int, emotion: str, unit_scores, truth: int) -> dict:
 
 
 def item_rows(seed: int, item: int, speaker: str, emotion: str, maps: dict, region, ranker=None) -> list[dict]:
-    """Scores of one file's explanation by each model in `maps` ({"trained": …, "randomised": …});
-    `ranker(map)` → (unit scores, planted unit) adds the rank score."""
-    rows = []
-    for model, relevance in maps.items():
+    """Scores of one file's explanation by each model in `maps` ({"trained": …, "randomised": …},
+    a `Draws` scored as the mean over its maps); `ranker(map)` → (unit scores, planted unit)
+    adds the rank score."""
+    def rows_of(model, relevance):
         part = score_rows(item, emotion, relevance, region)
         if ranker is not None:
             part.append(rank_row(item, emotion, *ranker(relevance)))
-        rows += [dict(r, seed=seed, speaker=speaker, model=model) for r in part]
-    return rows
+        return [dict(r, seed=seed, speaker=speaker, model=model) for r in part]
+
+    return mean_over_draws(maps, rows_of)
 
 
 def prediction_rows(seed: int, rows, speakers, correct) -> pd.DataFrame:
@@ -290,22 +339,26 @@ def _randomised_logreg(model, rng):
 
 def _family_item(data: FamilyData, seed: int, i: int, trained, randomised, relevance_of, signed_of=None) -> tuple[list, dict]:
     """Score rows and the randomisation similarity of one family file (relevance_of: map → graded
-    magnitude; signed_of: map → signed relevance per feature, default the map itself)."""
+    magnitude; signed_of: map → signed relevance per feature, default the map itself;
+    `randomised` one map or the `Draws` of several randomised models)."""
     signed_of = signed_of or (lambda m: m)
     ranker = lambda r: (family_scores(r, data.categories, data.order), data.truth(i))
+    randomised = Draws(draws_of(randomised))
     rows = item_rows(seed, int(i), data.meta.speaker.iloc[i], data.meta.emotion.iloc[i],
-                     {TRAINED: relevance_of(trained), RANDOMISED: relevance_of(randomised)}, data.region(i), ranker)
+                     {TRAINED: relevance_of(trained), RANDOMISED: randomised.map(relevance_of)}, data.region(i), ranker)
     sanity = dict(seed=seed, item=int(i), speaker=data.meta.speaker.iloc[i], test=fa.RANDOMISED_TEST,
-                  **fa.similarities(signed_of(trained), signed_of(randomised), relevance_of(trained), relevance_of(randomised)))
+                  **null_similarities(signed_of(trained), randomised.map(signed_of), relevance_of(trained),
+                                      randomised.map(relevance_of)))
     return rows, sanity
 
 
-def shap_egemaps(data: FamilyData, seed: int = 0, n_random: int = 3, C: float = 1.0) -> Benchmark:
+def shap_egemaps(data: FamilyData, seed: int = 0, n_random: int = 3, C: float = 1.0, n_null: int = N_NULL) -> Benchmark:
     """Dixit 2024: linear SHAP of an emotion-vs-neutral logistic regression on eGeMAPS.
     Question: which feature family carries the emotion? Graded on |SHAP|."""
     from .probing import linear_shap, logreg
 
     rng = np.random.default_rng(seed)
+    null_rng = np.random.default_rng([seed, 1])  # draws after the first: the curves' random orders stay as they were
     train, explain = speaker_halves(data.meta.speaker, data.meta.get("gender"))
     labels = data.meta.emotion.to_numpy()
     scores, curves, sanity, predictions, maps = [], [], [], [], {}
@@ -316,11 +369,11 @@ def shap_egemaps(data: FamilyData, seed: int = 0, n_random: int = 3, C: float = 
         predictions.append(prediction_rows(seed, test_rows, data.meta.speaker.iloc[test_rows],
                                            model.predict(data.z[test_rows]) == (labels[test_rows] == emotion)))
         background = data.z[fit_rows]
-        random_model = _randomised_logreg(model, rng)
+        random_models = [_randomised_logreg(model, rng)] + [_randomised_logreg(model, null_rng) for _ in range(n_null - 1)]
         predict = lambda batch, m=model: m.predict_proba(np.asarray(batch))[:, 1]
         for i in test_rows[labels[test_rows] == emotion]:
             values = linear_shap(model, data.z[i:i + 1], background)[0]
-            shuffled = linear_shap(random_model, data.z[i:i + 1], background)[0]
+            shuffled = Draws(linear_shap(m, data.z[i:i + 1], background)[0] for m in random_models)
             rows_, sane = _family_item(data, seed, i, values, shuffled, np.abs)
             scores += rows_
             sanity.append(sane)
@@ -332,7 +385,7 @@ def shap_egemaps(data: FamilyData, seed: int = 0, n_random: int = 3, C: float = 
                      pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.concat(curves, ignore_index=True),
                      pd.DataFrame(sanity), pd.concat(predictions, ignore_index=True), 0.5, "abs",
                      "emotion vs neutral per emotion; linear SHAP = w·(x − μ) with the fitted rows as background; "
-                     "null: random weights of the same scale", maps)
+                     f"null: the mean over {n_null} draws of random weights of the same scale", maps, null_draws=n_null)
 
 
 RANDOM_COPIES = embeddings.RANDOM_COPIES  # pretrained embedding model → the same network with random weights
@@ -411,7 +464,8 @@ def _reinitialise_top(trained, untrained, k: int, part: str | None = None):
     return model
 
 
-def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int = 50, cascade: bool = True) -> Benchmark:
+def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int = 50, cascade: bool = True,
+                 n_null: int = N_NULL) -> Benchmark:
     """Das 2022: DeepLIFT of the denoising autoencoder's 2-D latent against the neutral
     reference; the model score for the curves is the linear SVC's decision value on the latent.
     Graded on |attribution| summed over both latent dims; the cascading test re-initialises
@@ -433,9 +487,12 @@ def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int
     graded = lambda raw: np.abs(raw).sum(axis=-1)
     raw = attributions_of(pipeline.reducer)
     attr = graded(raw)
-    torch.manual_seed(seed + 1000)
-    untrained = ae.Autoencoder(data.z.shape[1], pipeline.reducer.sizes[1:-1], pipeline.reducer.sizes[-1]).eval()
-    random_raw = attributions_of(untrained)
+    def fresh(draw):
+        torch.manual_seed(null_seed(seed, draw))
+        return ae.Autoencoder(data.z.shape[1], pipeline.reducer.sizes[1:-1], pipeline.reducer.sizes[-1]).eval()
+
+    untrained = fresh(0)
+    random_raws = [attributions_of(untrained)] + [attributions_of(fresh(k)) for k in range(1, n_null)]
     n_layers = len(pipeline.reducer.sizes) - 1
     cascade_raw = {k: attributions_of(_reinitialise_top(pipeline.reducer, untrained, k, "encoder")) for k in range(1, n_layers)} if cascade else {}
     scores, curves, sanity, maps = [], [], [], {}
@@ -444,7 +501,7 @@ def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int
         column = classes.index(emotion)
         direction = pipeline.svc[-1].coef_[column] / pipeline.svc[0].scale_  # the class's SVC direction in the latent
         signed = lambda r, d=direction: r @ d  # signed relevance per feature, towards the class (rotation-free)
-        rows_, sane = _family_item(data, seed, i, raw[row], random_raw[row], graded, signed)
+        rows_, sane = _family_item(data, seed, i, raw[row], Draws(r[row] for r in random_raws), graded, signed)
         scores += rows_
         sanity.append(sane)
         sanity += [dict(seed=seed, item=int(i), speaker=speaker, test=f"cascade: top {k} of {n_layers} encoder layers",
@@ -458,8 +515,8 @@ def deeplift_dae(data: FamilyData, seed: int = 0, n_random: int = 3, epochs: int
                      pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.concat(curves, ignore_index=True), pd.DataFrame(sanity),
                      prediction_rows(seed, explain, data.meta.speaker.iloc[explain], predicted == labels[explain]),
                      1 / len(classes), "abs", "graded relevance = |attribution| summed over both latent dims; signed ρ on the attribution "
-                     "projected on the class's SVC direction (latent dims of two seeds are not aligned); null: the "
-                     "re-initialised autoencoder (same SVC direction)", maps)
+                     "projected on the class's SVC direction (latent dims of two seeds are not aligned); null: the mean over "
+                     f"{n_null} re-initialised autoencoders (same SVC direction)", maps, null_draws=n_null)
 
 
 # ------------------------------------------------------------------ corpora with planted regions
@@ -535,23 +592,26 @@ class MapRun:
         region = fa.grid_region(self.cue_type, lo, hi, edges, times)
         if not region.any() or region.all():
             return []
-        grids = {model: fa.pool_to_grid(relevance, self.freqs_hz, times, edges) for model, relevance in maps.items()}
+        pool = lambda relevance: fa.pool_to_grid(relevance, self.freqs_hz, times, edges)
+        grids = {model: Draws(draws_of(relevance)).map(pool) for model, relevance in maps.items()}
         return pooled_mass_rows(self.seed, target, item, grids, region)
 
 
 def pooled_mass_rows(seed: int, target, item: int, grids: dict, region) -> list[dict]:
-    """One pooled-mass score row per model from its map on the shared grid ({model: grid})."""
-    rows = []
-    for model, grid in grids.items():
+    """One pooled-mass score row per model from its map on the shared grid ({model: grid}, or the
+    `Draws` of several randomised models' grids: their mean)."""
+    def rows_of(model, grid):
         value = fa.normalised_mass(grid, region)
-        rows.append(dict(seed=seed, item=int(item), speaker=str(target.speaker), emotion=target.emotion, model=model,
-                         metric=fa.POOLED_METRIC, value=0.0 if np.isnan(value) else value, chance=0.0))
-    return rows
+        return [dict(seed=seed, item=int(item), speaker=str(target.speaker), emotion=target.emotion, model=model,
+                     metric=fa.POOLED_METRIC, value=0.0 if np.isnan(value) else value, chance=0.0)]
+
+    return mean_over_draws(grids, rows_of)
 
 
-def grade_maps(run: MapRun, maps, random_maps, cascades: dict | None = None):
-    """Scores of trained and randomised maps, curves in the trained map's order, and the
-    randomisation similarities (full and cascading) for one explainer on one seed."""
+def grade_maps(run: MapRun, maps, random_maps: list, cascades: dict | None = None):
+    """Scores of trained and randomised maps (`random_maps`: one stack per randomised model, the
+    null being their mean), curves in the trained map's order, and the randomisation
+    similarities (full and cascading) for one explainer on one seed."""
     rng = np.random.default_rng(run.seed)
     scores, curves, sanity, kept = [], [], [], {}
     for row, i in enumerate(run.targets):
@@ -560,14 +620,14 @@ def grade_maps(run: MapRun, maps, random_maps, cascades: dict | None = None):
             continue
         crop = lambda m: np.asarray(m, dtype=np.float64).reshape(np.shape(run.units[row])[:2])[:, :n_valid]
         ranker = unit_ranker(np.reshape(run.units[row], crop(maps[row]).shape[:1] + (-1,))[:, :n_valid], region)
-        trained, randomised = crop(maps[row]), crop(random_maps[row])
+        trained, randomised = crop(maps[row]), Draws(crop(stack[row]) for stack in random_maps)
         scores += item_rows(run.seed, int(i), speaker, emotion, {TRAINED: trained, RANDOMISED: randomised}, region, ranker)
         scores += run.pooled_rows(row, int(i), {TRAINED: trained, RANDOMISED: randomised})
         shaped = np.asarray(maps[row], dtype=np.float64).reshape(np.shape(run.units[row]))
         curves.append(fa.curves_for(run.predictors[row], run.inputs[row], run.baselines[row], run.units[row], shaped, rng,
                                     run.n_random).assign(seed=run.seed, item=int(i), speaker=speaker, emotion=emotion))
         sanity.append(dict(seed=run.seed, item=int(i), speaker=speaker, test=fa.RANDOMISED_TEST,
-                           **fa.similarities(trained, randomised)))
+                           **null_similarities(trained, randomised)))
         sanity += [dict(seed=run.seed, item=int(i), speaker=speaker, test=f"cascade: {name}",
                         **fa.similarities(trained, crop(stack[row]))) for name, stack in (cascades or {}).items()]
         kept[(run.seed, int(i))] = trained
@@ -589,7 +649,7 @@ def _keras_cascade(model, untrained, k: int):
 
 def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, filters=(8, 16, 32), epochs: int = 60,
                 patience: int | None = None, learning_rate: float = 3e-4, n_units: int = 12, n_random: int = 3,
-                hop_length: int = 512, max_items: int = 0, cascade: bool = False) -> Benchmark:
+                hop_length: int = 512, max_items: int = 0, cascade: bool = False, n_null: int = N_NULL) -> Benchmark:
     """Smietanka & Maka 2023: Grad-CAM of SimpleNet's last conv layer on CQT-96 (Keras),
     upscaled to the input; graded on correctly classified emotional files of held-out speakers.
 
@@ -599,13 +659,13 @@ def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, filters=(8, 16
     before = memory.traced_gradients()
     try:
         return _gradcam_cqt(meta, cue_type, seed, filters, epochs, patience, learning_rate, n_units, n_random,
-                            hop_length, max_items, cascade)
+                            hop_length, max_items, cascade, n_null)
     finally:
         memory.release(keras_session=True, gradients_since=before)
 
 
 def _gradcam_cqt(meta, cue_type, seed, filters, epochs, patience, learning_rate, n_units, n_random, hop_length,
-                 max_items, cascade) -> Benchmark:
+                 max_items, cascade, n_null) -> Benchmark:
     from . import gradcam, simplenet
     from . import smietanka_data as sd
     from .spectrograms import cqt_frequencies
@@ -624,8 +684,11 @@ def _gradcam_cqt(meta, cue_type, seed, filters, epochs, patience, learning_rate,
     targets = explain[(predicted == y[explain]) & (meta.emotion.to_numpy()[explain] != "neutral")]
     targets = balanced_subset(targets, meta.emotion.to_numpy()[targets], max_items)
     cam = lambda m: gradcam.upscale(gradcam.grad_cam(m, x[targets], y[targets]), x.shape[1:3])
-    simplenet.seed_tf(seed + 1000)
-    untrained = simplenet.build_simplenet(len(classes), x.shape[1:], filters)
+    def fresh(draw):
+        simplenet.seed_tf(null_seed(seed, draw))
+        return simplenet.build_simplenet(len(classes), x.shape[1:], filters)
+
+    untrained = fresh(0)
     weighted = [layer.name for layer in model.layers if layer.get_weights()][::-1]
     cascades = {f"top {k} of {len(weighted)} layers ({', '.join(weighted[:k])})": cam(_keras_cascade(model, untrained, k))
                 for k in range(1, len(weighted))} if cascade and len(targets) else {}
@@ -637,16 +700,18 @@ def _gradcam_cqt(meta, cue_type, seed, filters, epochs, patience, learning_rate,
                  [x[twins[i]] for i in targets],
                  [lambda b, c=int(y[i]): simplenet.predict(model, np.asarray(b, dtype=np.float32))[:, c] for i in targets], n_random,
                  cue_type, freqs, [times[:v] for v in valid])
-    scores, curves, sanity, maps = grade_maps(run, cam(model), cam(untrained), cascades)
+    scores, curves, sanity, maps = grade_maps(run, cam(model), [cam(untrained)] + [cam(fresh(k)) for k in range(1, n_null)],
+                                              cascades)
     return Benchmark("Grad-CAM (SimpleNet, CQT-96)", "smietanka2023", cue_type, "where in time and frequency?",
                      scores, curves, sanity, prediction_rows(seed, explain, meta.speaker.iloc[explain], predicted == y[explain]),
                      1 / len(classes), "signed", f"filters {tuple(filters)}, Adam {learning_rate:g}; curves replace {n_units} "
-                     f"{'time spans' if cue_type == 'time' else 'bin groups'} by the neutral twin's", maps)
+                     f"{'time spans' if cue_type == 'time' else 'bin groups'} by the neutral twin's; null: the mean over {n_null} "
+                     "randomly initialised SimpleNets", maps, null_draws=n_null)
 
 
 def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, epochs: int = 40, patience: int = 15,
                 lr: float = 1e-3, n_mels: int = 32, n_units: int = 12, n_random: int = 3, clip_s: float = 2.0,
-                max_items: int = 0, cascade: bool = False) -> list[Benchmark]:
+                max_items: int = 0, cascade: bool = False, n_null: int = N_NULL) -> list[Benchmark]:
     """Nasr 2025: occlusion (captum) and CRP (zennit-crp) of a small ResNet on log-Mel; one
     trained model, both explainers, graded like Grad-CAM. Occlusion patches follow the cue
     type: 10-frame spans × all bins for time, n_mels/8-bin bands × all frames for band."""
@@ -668,8 +733,11 @@ def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, epochs: int = 
     predicted = resnet.predict(model, x[explain]).argmax(axis=1)
     targets = explain[(predicted == y[explain]) & (meta.emotion.to_numpy()[explain] != "neutral")]
     targets = balanced_subset(targets, meta.emotion.to_numpy()[targets], max_items)
-    torch.manual_seed(seed + 1000)
-    untrained = resnet.SmallResNet(len(classes)).eval()
+    def fresh(draw):
+        torch.manual_seed(null_seed(seed, draw))
+        return resnet.SmallResNet(len(classes)).eval()
+
+    untrained, others = fresh(0), [fresh(k) for k in range(1, n_null)]
     band = max(1, n_mels // 8)
     patch = dict(window=(None, 10), stride=(None, 5)) if cue_type == "time" else dict(window=(band, x.shape[2]), stride=(band, x.shape[2]))
     times = np.arange(x.shape[2]) * saliency.HOP_LENGTH / 16000
@@ -687,7 +755,8 @@ def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, epochs: int = 
     results = []
     for name, explain_with in (("occlusion", lambda m: saliency.occlusion_maps(m, x[targets], y[targets], **patch)),
                                ("CRP", lambda m: saliency.crp_maps(m, x[targets], y[targets])[0])):
-        maps, random_maps = (explain_with(m) if len(targets) else np.zeros((0,) + x.shape[1:]) for m in (model, untrained))
+        maps, *random_maps = (explain_with(m) if len(targets) else np.zeros((0,) + x.shape[1:])
+                              for m in (model, untrained, *others))
         cascades = {f"top {k} of {n_layers} layers": explain_with(_reinitialise_top(model, untrained, k).eval())
                     for k in steps if k < n_layers} if len(targets) else {}
         scores, curves, sanity, kept = grade_maps(run, maps, random_maps, cascades)
@@ -696,7 +765,8 @@ def resnet_maps(meta: pd.DataFrame, cue_type: str, seed: int = 0, epochs: int = 
                                  scores, curves, sanity,
                                  prediction_rows(seed, explain, meta.speaker.iloc[explain], predicted == y[explain]),
                                  1 / len(classes), "signed", f"{n_mels} Mel bands, {clip_s} s clips; occlusion patch "
-                                 f"{patch['window']}; curves replace units by the neutral twin's", kept))
+                                 f"{patch['window']}; curves replace units by the neutral twin's; null: the mean over {n_null} "
+                                 "randomly initialised ResNets", kept, null_draws=n_null))
     return results
 
 
@@ -704,13 +774,14 @@ def pooled_band_rows(seed: int, target, item: int, weights: dict, component_edge
     """Pooled mass of component weights (EmoLIME) on the shared grid's bands (`fa.pool_components`)."""
     grid = fa.grid_band_edges()
     region = fa.grid_region("band", target.cue_lo_hz, target.cue_hi_hz, grid, [0.0])
-    return pooled_mass_rows(seed, target, item, {m: fa.pool_components(w, component_edges, grid) for m, w in weights.items()},
+    pool = lambda w: fa.pool_components(w, component_edges, grid)
+    return pooled_mass_rows(seed, target, item, {m: Draws(draws_of(w)).map(pool) for m, w in weights.items()},
                             region)
 
 
 def emolime_bands(meta: pd.DataFrame, seed: int = 0, n_perturbations: int = 32, feature_set: str = "eGeMAPSv02",
                   bands: str = "mel", max_seconds: float = 1.5, n_random: int = 3, max_items: int = 0,
-                  cache: dict | None = None) -> Benchmark:
+                  cache: dict | None = None, n_null: int = N_NULL) -> Benchmark:
     """Hjulér 2025 EmoLIME: LIME over 8 spectral components of the audio, an SVC on openSMILE
     functionals. Question: which band? The curves replace whole components by the neutral
     twin's (the STFT masking is linear, so the mix is the sum of the two masked signals).
@@ -727,7 +798,8 @@ def emolime_bands(meta: pd.DataFrame, seed: int = 0, n_perturbations: int = 32, 
     train, explain = speaker_halves(meta.speaker, meta.get("gender"))
     fit = seeded_fit_rows(train, labels, seed)
     model = em.make_svc(seed).fit(X[fit], labels[fit])
-    permuted = em.make_svc(seed).fit(X[fit], np.random.default_rng(seed).permutation(labels[fit]))
+    shuffle = np.random.default_rng(seed)
+    permuted = [em.make_svc(seed).fit(X[fit], shuffle.permutation(labels[fit])) for _ in range(n_null)]
     predicted = model.predict(X[explain])
     targets = explain[(predicted == labels[explain]) & (labels[explain] != "neutral")]
     targets = balanced_subset(targets, labels[targets], max_items)
@@ -749,7 +821,7 @@ def emolime_bands(meta: pd.DataFrame, seed: int = 0, n_perturbations: int = 32, 
         column = classes.index(labels[i])
         features_ = features_of(i, masks)
         weights = emolime.explain_scores(masks, model.predict_proba(features_)[:, column]).weights
-        control = emolime.explain_scores(masks, permuted.predict_proba(features_)[:, column]).weights
+        control = Draws(emolime.explain_scores(masks, p.predict_proba(features_)[:, column]).weights for p in permuted)
         truth = emolime.component_of_band(meta.cue_lo_hz.iloc[i], meta.cue_hi_hz.iloc[i], edges)
         region = np.arange(len(weights)) == truth
         ranker = lambda w, t=truth: (w, t)
@@ -760,10 +832,10 @@ def emolime_bands(meta: pd.DataFrame, seed: int = 0, n_perturbations: int = 32, 
         curves.append(fa.curves_for(predict, np.ones(len(weights)), 0.0, np.arange(len(weights)), weights, orders_rng, n_random)
                       .assign(seed=seed, item=int(i), speaker=meta.speaker.iloc[i], emotion=labels[i]))
         sanity.append(dict(seed=seed, item=int(i), speaker=meta.speaker.iloc[i], test=fa.RANDOMISED_TEST,
-                           **fa.similarities(weights, control)))
+                           **null_similarities(weights, control)))
         maps[(seed, int(i))] = weights
     return Benchmark(f"EmoLIME ({feature_set} SVC, {bands} bands)", "hjuler2025", "band", "which spectral band?",
                      pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(),
                      pd.DataFrame(sanity), prediction_rows(seed, explain, meta.speaker.iloc[explain], predicted == labels[explain]),
                      1 / len(classes), "signed", f"{n_perturbations} perturbations per utterance; first {max_seconds} s of "
-                     "each file; null: the SVC retrained on permuted labels", maps)
+                     f"each file; null: the mean over {n_null} SVCs retrained on permuted labels", maps, null_draws=n_null)

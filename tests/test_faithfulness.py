@@ -336,6 +336,9 @@ def test_summary_sentences_follow_the_table():
     assert "A [band]: do not pass deletion" in text and "A [band]: are undecided on the randomisation" in text
     flipped = fa.summary_sentences(verdicts.assign(located=["no", "n/a", "no"]))
     assert flipped != text and "A [band] and C [band]: do not locate" in flipped
+    assert "one randomised model per seed" in text  # a table without the null_models column
+    drawn = fa.summary_sentences(verdicts.assign(null_models=[5, 5, 1]))
+    assert "the mean over 5 randomised models per seed (C: 1)" in drawn
 
 
 def test_readme_markers_are_replaced_and_read_back():
@@ -418,3 +421,68 @@ def test_component_weights_pool_onto_grid_bands_by_overlap():
     meta = pd.DataFrame(dict(speaker=["a"], emotion=["anger"], cue_lo_hz=[1200.0], cue_hi_hz=[1650.0]))
     rows = fm.pooled_band_rows(3, meta.iloc[0], 0, {"trained": [0.0, 1.0, 0.0], "randomised": [1.0, 1.0, 1.0]}, components)
     assert [r["seed"] for r in rows] == [3, 3] and rows[0]["value"] > rows[1]["value"]
+
+
+def test_the_null_of_a_file_is_the_mean_over_its_randomised_draws():
+    region = np.array([True, False, False, False])
+    inside, outside, half = np.array([1.0, 0, 0, 0]), np.array([0, 1.0, 0, 0]), np.array([1.0, 1.0, 0, 0])
+    ranker = lambda r: (np.asarray(r), 0)
+    rows = fm.item_rows(7, 3, "s1", "anger", {"trained": inside, "randomised": fm.Draws([inside, outside, half])}, region, ranker)
+    by = {(r["model"], r["metric"]): r["value"] for r in rows}
+    singles = [{r["metric"]: r["value"] for r in fm.item_rows(7, 3, "s1", "anger", {"randomised": m}, region, ranker)}
+               for m in (inside, outside, half)]
+    for metric in ("normalised mass", "pointing game", "rank score"):
+        assert by[("randomised", metric)] == pytest.approx(np.mean([s[metric] for s in singles]))
+    assert by[("trained", "normalised mass")] == pytest.approx(1.0) and by[("randomised", "normalised mass")] < 1.0
+    assert len(rows) == 6  # one row per model and metric, not one per draw
+    # ρ with the trained map: the mean over the draws, and a single map is its own mean
+    rho = fm.null_similarities(inside, fm.Draws([inside, outside]))
+    assert rho["rho_signed"] == pytest.approx(np.mean([fa.similarities(inside, m)["rho_signed"] for m in (inside, outside)]))
+    assert fm.null_similarities(inside, outside) == fa.similarities(inside, outside)
+    flat = np.zeros(4)  # a constant map: ρ undefined for that draw, the others still count
+    assert np.isnan(fa.similarities(inside, flat)["rho_signed"])
+    assert fm.null_similarities(inside, fm.Draws([outside, flat]))["rho_signed"] == fa.similarities(inside, outside)["rho_signed"]
+    assert np.isnan(fm.null_similarities(inside, fm.Draws([flat, flat]))["rho_signed"])
+
+
+def test_randomised_networks_get_distinct_seeds_across_training_seeds_and_draws():
+    seeds = [fm.null_seed(s, k) for s in range(7, 12) for k in range(fm.N_NULL)]
+    assert len(set(seeds)) == len(seeds) and fm.null_seed(7, 0) == 1007  # draw 0 is the earlier single null
+
+
+def test_pooled_mass_of_draws_is_their_mean():
+    meta = pd.DataFrame(dict(speaker=["a"], emotion=["anger"], cue_lo_hz=[1200.0], cue_hi_hz=[1650.0]))
+    components = np.array([0.0, 1000.0, 2000.0, 8000.0])
+    one = lambda w: fm.pooled_band_rows(3, meta.iloc[0], 0, {"randomised": w}, components)[0]["value"]
+    draws = fm.Draws([np.array([0.0, 1.0, 0.0]), np.array([1.0, 1.0, 1.0])])
+    both = fm.pooled_band_rows(3, meta.iloc[0], 0, {"randomised": draws}, components)
+    assert len(both) == 1 and both[0]["value"] == pytest.approx((one(draws[0]) + one(draws[1])) / 2)
+
+
+def _toy_family_data(seed=0, n_speakers=4, takes=3, n_features=16):
+    """A FamilyData whose emotional files move their planted family's features from the twin."""
+    rng = np.random.default_rng(seed)
+    families = ("Energy", "Frequency", "Spectral", "Temporal")
+    planted = dict(zip(fm.FAMILY_EMOTIONS, ("Energy", "Spectral", "Frequency", "Temporal")))
+    categories = np.repeat(families, n_features // 4)
+    rows, z = [], []
+    for s in range(n_speakers):
+        for t in range(takes):
+            base = rng.normal(size=n_features)
+            for emotion in ("neutral", *fm.FAMILY_EMOTIONS):
+                shift = np.where(categories == planted.get(emotion), 2.0, 0.0) if emotion != "neutral" else 0.0
+                z.append(base + shift + 0.1 * rng.normal(size=n_features))
+                rows.append(dict(speaker=f"{'fm'[s % 2]}{s:02d}", gender="fm"[s % 2], take=t, emotion=emotion,
+                                 cue_family=planted.get(emotion, "")))
+    return fm.FamilyData(pd.DataFrame(rows), np.array(z), categories, families)
+
+
+def test_shap_benchmark_averages_its_null_over_n_null_random_models():
+    data = _toy_family_data()
+    one, five = fm.shap_egemaps(data, seed=3, n_null=1), fm.shap_egemaps(data, seed=3, n_null=5)
+    trained = lambda b: b.scores[b.scores.model == "trained"].reset_index(drop=True)
+    null = lambda b: b.scores[b.scores.model == "randomised"].value.to_numpy()
+    pd.testing.assert_frame_equal(trained(one), trained(five))  # the trained model and its curves are untouched
+    pd.testing.assert_frame_equal(one.curves, five.curves)
+    assert len(null(one)) == len(null(five)) and not np.allclose(null(one), null(five))
+    assert "5 draws" in five.notes and "1 draws" in one.notes
