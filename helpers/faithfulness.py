@@ -463,6 +463,33 @@ def verdict_table(benchmarks, seed: int = 0, delta: float = DELTA) -> pd.DataFra
     return pd.DataFrame([verdict_row(b, seed, delta) for b in benchmarks])
 
 
+VERDICT_COLUMNS = ("model_learned", "located", "faithful", "sane")
+_EVIDENCE = {"model_learned": "accuracy", "located": "score_minus_null", "faithful": "deletion_gain",
+             "sane": "rho_between_seeds"}
+
+
+def verdict_agreement(first: pd.DataFrame, second: pd.DataFrame) -> tuple[int, int, pd.DataFrame]:
+    """How two verdict tables (e.g. two corpus seeds) agree: (verdicts equal, verdicts compared,
+    one row per verdict that differs, with the interval behind it in each run). Rows are
+    matched by method and cue type; a row missing from either table is an error."""
+    keys = ["method", "cue_type"]
+    both = first.merge(second, on=keys, how="outer", suffixes=("_first", "_second"), indicator=True)
+    unmatched = both[both._merge != "both"]
+    if len(unmatched):
+        raise InvalidParameterError("the verdict tables have different rows: "
+                                    + ", ".join(f"{r.method} [{r.cue_type}]" for r in unmatched.itertuples()))
+    rows = []
+    for column in VERDICT_COLUMNS:
+        evidence = _EVIDENCE[column]
+        for r in both[both[f"{column}_first"] != both[f"{column}_second"]].itertuples():
+            rows.append(dict(method=r.method, cue_type=r.cue_type, verdict=column, first=getattr(r, f"{column}_first"),
+                             second=getattr(r, f"{column}_second"), first_ci=getattr(r, f"{evidence}_first"),
+                             second_ci=getattr(r, f"{evidence}_second")))
+    compared = len(both) * len(VERDICT_COLUMNS)
+    return compared - len(rows), compared, pd.DataFrame(rows, columns=["method", "cue_type", "verdict", "first", "second",
+                                                                        "first_ci", "second_ci"])
+
+
 def plot_scores(axes, table: pd.DataFrame) -> pd.DataFrame:
     """Two panels on shared units: the rank score of every method (its planted unit among its
     own units: family, component, bin group or time span), and the pooled mass of every band

@@ -486,3 +486,18 @@ def test_shap_benchmark_averages_its_null_over_n_null_random_models():
     pd.testing.assert_frame_equal(one.curves, five.curves)
     assert len(null(one)) == len(null(five)) and not np.allclose(null(one), null(five))
     assert "5 draws" in five.notes and "1 draws" in one.notes
+
+
+def test_verdict_agreement_counts_equal_verdicts_and_lists_the_ones_that_moved():
+    base = dict(accuracy="0.9 [0.8, 1.0]", score_minus_null="0.2 [0.1, 0.3]", deletion_gain="0.3 [0.2, 0.4]",
+                rho_between_seeds="0.8 [0.7, 0.9]", model_learned="yes", located="yes", faithful="yes", sane="yes")
+    first = pd.DataFrame([dict(base, method="A", cue_type="band"), dict(base, method="A", cue_type="time")])
+    second = first.copy()
+    assert fa.verdict_agreement(first, second)[:2] == (8, 8)
+    second.loc[1, ["located", "score_minus_null"]] = ["undecided", "0.1 [0.0, 0.2]"]
+    same, total, moved = fa.verdict_agreement(first, second.iloc[::-1])  # matched by method and cue, not position
+    assert (same, total) == (7, 8) and len(moved) == 1
+    assert moved.iloc[0][["cue_type", "verdict", "first", "second", "second_ci"]].tolist() == \
+        ["time", "located", "yes", "undecided", "0.1 [0.0, 0.2]"]
+    with pytest.raises(InvalidParameterError, match=r"A \[time\]"):
+        fa.verdict_agreement(first, second.iloc[:1])
