@@ -567,16 +567,21 @@ def _names(table: pd.DataFrame) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _most_and_fewer(verdicts: pd.DataFrame, column: str) -> tuple[int, list]:
+    """The largest count in `column` and the (method, count) of methods with fewer."""
+    most = int(verdicts[column].max())
+    fewer = verdicts[verdicts[column] < most].drop_duplicates("method")
+    return most, [(r.method, int(getattr(r, column))) for r in fewer.itertuples()]
+
+
 def summary_sentences(verdicts: pd.DataFrame) -> str:
     """The README's summary of `table_verdicts`, one sentence per verdict and outcome, written
     from the table so that text and table cannot disagree."""
-    most = int(verdicts.seeds.max())
-    fewer = verdicts[verdicts.seeds < most].drop_duplicates("method")
-    exceptions = "".join(f"; {r.method}: {r.seeds}" for r in fewer.itertuples())
-    draws = verdicts.null_models.max() if "null_models" in verdicts else 1
-    single = verdicts[verdicts.null_models < draws].drop_duplicates("method") if "null_models" in verdicts else verdicts[:0]
-    null = f"the null of a file: the mean over {draws} randomised models per seed" + "".join(
-        f" ({r.method}: {r.null_models})" for r in single.itertuples()) if draws > 1 else "the null: one randomised model per seed"
+    most, fewer = _most_and_fewer(verdicts, "seeds")
+    exceptions = "".join(f"; {method}: {n}" for method, n in fewer)
+    draws, single = _most_and_fewer(verdicts.assign(null_models=verdicts.get("null_models", 1)), "null_models")
+    null = (f"the null of a file: the mean over {draws} randomised models per seed"
+            + "".join(f" ({method}: {n})" for method, n in single)) if draws > 1 else "the null: one randomised model per seed"
     lines = [f"In the committed default run ({most} training seeds per model{exceptions}; {null}; "
              f"95 % CIs over seeds, speakers and files; margin {DELTA} over the null):"]
     unlearned = verdicts[verdicts.model_learned != "yes"]

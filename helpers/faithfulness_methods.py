@@ -48,8 +48,9 @@ def null_seed(seed: int, draw: int) -> int:
     return int(seed) + 1000 + 100 * int(draw)
 
 
-def draws_of(value) -> tuple:
-    return tuple(value) if isinstance(value, Draws) else (value,)
+def as_draws(value) -> Draws:
+    """`value` itself when it is already `Draws`, else the one map as a single draw."""
+    return value if isinstance(value, Draws) else Draws((value,))
 
 
 def mean_over_draws(maps: dict, rows_of) -> list[dict]:
@@ -57,7 +58,7 @@ def mean_over_draws(maps: dict, rows_of) -> list[dict]:
     each row's value averaged (the rows of every draw come in the same order)."""
     rows = []
     for model, relevance in maps.items():
-        per_draw = [rows_of(model, d) for d in draws_of(relevance)]
+        per_draw = [rows_of(model, d) for d in as_draws(relevance)]
         rows += [dict(r, value=float(np.mean([part[j]["value"] for part in per_draw]))) for j, r in enumerate(per_draw[0])]
     return rows
 
@@ -66,8 +67,8 @@ def null_similarities(trained, randomised, magnitude=None, randomised_magnitude=
     """`fa.similarities` of the trained map with each randomised draw, averaged over the draws
     where ρ is defined (a random network's map can be constant, e.g. all zeros after Grad-CAM's
     ReLU); NaN only when it is undefined for every draw."""
-    draws = draws_of(randomised)
-    magnitudes = draws_of(randomised_magnitude) if randomised_magnitude is not None else (None,) * len(draws)
+    draws = as_draws(randomised)
+    magnitudes = as_draws(randomised_magnitude) if randomised_magnitude is not None else (None,) * len(draws)
     each = [fa.similarities(trained, d, magnitude, m) for d, m in zip(draws, magnitudes)]
     return {key: _defined_mean([e[key] for e in each]) for key in each[0]}
 
@@ -343,7 +344,7 @@ def _family_item(data: FamilyData, seed: int, i: int, trained, randomised, relev
     `randomised` one map or the `Draws` of several randomised models)."""
     signed_of = signed_of or (lambda m: m)
     ranker = lambda r: (family_scores(r, data.categories, data.order), data.truth(i))
-    randomised = Draws(draws_of(randomised))
+    randomised = as_draws(randomised)
     rows = item_rows(seed, int(i), data.meta.speaker.iloc[i], data.meta.emotion.iloc[i],
                      {TRAINED: relevance_of(trained), RANDOMISED: randomised.map(relevance_of)}, data.region(i), ranker)
     sanity = dict(seed=seed, item=int(i), speaker=data.meta.speaker.iloc[i], test=fa.RANDOMISED_TEST,
@@ -593,7 +594,7 @@ class MapRun:
         if not region.any() or region.all():
             return []
         pool = lambda relevance: fa.pool_to_grid(relevance, self.freqs_hz, times, edges)
-        grids = {model: Draws(draws_of(relevance)).map(pool) for model, relevance in maps.items()}
+        grids = {model: as_draws(relevance).map(pool) for model, relevance in maps.items()}
         return pooled_mass_rows(self.seed, target, item, grids, region)
 
 
@@ -647,6 +648,7 @@ def _keras_cascade(model, untrained, k: int):
     return copy
 
 
+@memory.releases_keras_models
 def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, filters=(8, 16, 32), epochs: int = 60,
                 patience: int | None = None, learning_rate: float = 3e-4, n_units: int = 12, n_random: int = 3,
                 hop_length: int = 512, max_items: int = 0, cascade: bool = False, n_null: int = N_NULL) -> Benchmark:
@@ -655,17 +657,7 @@ def gradcam_cqt(meta: pd.DataFrame, cue_type: str, seed: int = 0, filters=(8, 16
 
     Adam at 3e-4 with patience epochs // 2 (default): at Keras' 1e-3 with patience 10, four of
     five seeds stalled at chance on ~70 training files and stopped early (band cue, measured).
-    The models' traced graphs are freed on return (`memory.release`)."""
-    before = memory.traced_gradients()
-    try:
-        return _gradcam_cqt(meta, cue_type, seed, filters, epochs, patience, learning_rate, n_units, n_random,
-                            hop_length, max_items, cascade, n_null)
-    finally:
-        memory.release(keras_session=True, gradients_since=before)
-
-
-def _gradcam_cqt(meta, cue_type, seed, filters, epochs, patience, learning_rate, n_units, n_random, hop_length,
-                 max_items, cascade, n_null) -> Benchmark:
+    The models' traced graphs are freed on return (`memory.releases_keras_models`)."""
     from . import gradcam, simplenet
     from . import smietanka_data as sd
     from .spectrograms import cqt_frequencies
@@ -775,7 +767,7 @@ def pooled_band_rows(seed: int, target, item: int, weights: dict, component_edge
     grid = fa.grid_band_edges()
     region = fa.grid_region("band", target.cue_lo_hz, target.cue_hi_hz, grid, [0.0])
     pool = lambda w: fa.pool_components(w, component_edges, grid)
-    return pooled_mass_rows(seed, target, item, {m: Draws(draws_of(w)).map(pool) for m, w in weights.items()},
+    return pooled_mass_rows(seed, target, item, {m: as_draws(w).map(pool) for m, w in weights.items()},
                             region)
 
 

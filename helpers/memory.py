@@ -61,3 +61,19 @@ def _malloc_trim():
         return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
         return None
+
+
+def releases_keras_models(function):
+    """Decorator for a function that builds and trains Keras models it does not return: on
+    return (or an error) the custom-gradient entries registered during the call are dropped
+    and the session cleared (`release` with a snapshot taken on entry). `functools.wraps`
+    keeps the name and signature the result cache keys on."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        before = traced_gradients()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            release(keras_session=True, gradients_since=before)
+
+    return wrapper

@@ -65,3 +65,14 @@ def test_trimming_starts_no_process(monkeypatch):
     monkeypatch.setattr(subprocess, "Popen", refuse)
     memory.release()
     assert memory._malloc_trim() is not None  # glibc here
+
+
+def test_decorated_function_leaves_no_traced_gradients_and_keeps_name_and_signature():
+    import inspect
+
+    wrapped = memory.releases_keras_models(fit_once)
+    before = memory.traced_gradients()
+    first = wrapped(3)
+    np.testing.assert_array_equal(first, wrapped(3))  # a release between calls changes no number
+    assert memory.traced_gradients() == before  # both fits' entries dropped on return
+    assert wrapped.__name__ == "fit_once" and list(inspect.signature(wrapped).parameters) == ["seed"]
