@@ -247,13 +247,30 @@ def _scrub_output(out) -> None:
         out["evalue"] = _relative_paths(out["evalue"])
 
 
+def _merge_adjacent_streams(outputs: list) -> list:
+    """One stream output where the kernel sent several in a row: where a cell's printed text
+    is cut depends on when the kernel flushed stdout (a loaded machine cut a das2022 table in
+    two), not on what was printed. Streams separated by another output stay apart."""
+    merged = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and last is not None and last.get("output_type") == "stream"
+                and last.get("name") == out.get("name")):
+            last["text"] = "".join(last["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
+
+
 def _scrub(nb: nbformat.NotebookNode) -> None:
-    """Drop run timestamps/durations and absolute repository paths so that re-executed
-    notebooks diff only where results change."""
+    """Drop run timestamps/durations and absolute repository paths, and merge stream outputs
+    the kernel happened to split, so that re-executed notebooks diff only where results change."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if "outputs" in cell:
+            cell.outputs = _merge_adjacent_streams(cell.outputs)
         for out in cell.get("outputs", []):
             _scrub_output(out)
 

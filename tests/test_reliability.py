@@ -595,3 +595,21 @@ def test_run_summary_reads_the_device_line():
     assert reproduce.device_column(line) == "cpu (2 threads)"
     assert reproduce.device_column("no torch models | TensorFlow: GPU:0 (A100) | per-file work: threads") == "TensorFlow: GPU:0 (A100)"
     assert reproduce.device_line(nbformat.v4.new_notebook()) == ""
+
+
+def test_stream_outputs_the_kernel_split_are_merged_but_not_across_other_outputs():
+    import nbformat
+
+    from helpers import reproduce
+
+    stream = lambda name, text: nbformat.v4.new_output("stream", name=name, text=text)
+    figure = nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"})
+    cell = nbformat.v4.new_code_cell("print(table); print('done')")
+    cell.outputs = [stream("stdout", "row 1\nrow 2"), stream("stdout", "\ndone\n"), stream("stderr", "warn\n"),
+                    figure, stream("stdout", "after\n")]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    reproduce._scrub(nb)
+    outs = nb.cells[0].outputs
+    assert [(o.output_type, o.get("name")) for o in outs] == [("stream", "stdout"), ("stream", "stderr"),
+                                                              ("display_data", None), ("stream", "stdout")]
+    assert outs[0].text == "row 1\nrow 2\ndone\n" and outs[3].text == "after\n"
