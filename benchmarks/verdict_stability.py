@@ -27,6 +27,7 @@ def verdicts_at(profile: str | None, seed: int, folder: Path) -> pd.DataFrame:
                              figures_dir=folder / "figures", progress=False, echo=lambda *_: None)
     if result.status != "ok":
         raise SystemExit(f"faithfulness failed at seed {seed}: {result.error}")
+    print(f"seed {seed}: {result.seconds:.0f} s wall, {result.cpu_s:.0f} s CPU, peak {result.peak_rss_mb:.0f} MB", flush=True)
     return pd.read_csv(folder / "figures" / "faithfulness" / "table_verdicts.csv", keep_default_na=False, dtype=str)
 
 

@@ -24,8 +24,9 @@ band, or one eGeMAPS family), so an explanation can be graded, not just looked a
 Verdicts (`verdict_row`): one primary metric per cue type (`PRIMARY`); the null is the same
 explainer on a randomised model, scored on the same files; intervals are hierarchical
 bootstrap CIs over training seeds, speakers and files (`hierarchical_bootstrap`); the outcome
-is three-way against a margin `DELTA` (`three_way`), and n/a when the model did not learn
-(`learned_threshold`). `summary_sentences` writes the README's summary from the table.
+is three-way against a margin `DELTA` (`three_way`), at most undecided for a row that explains
+fewer than `MIN_ITEMS` items, and n/a when the model did not learn (`learned_threshold`).
+`summary_sentences` writes the README's summary from the table.
 """
 from __future__ import annotations
 
@@ -218,6 +219,7 @@ LEVELS = ("seed", "speaker", "item")  # resampled in this order: training seeds,
 N_BOOT = 1000
 DELTA = 0.05  # our margin over the null, in the primary metric's units (rank, normalised mass, gain, ρ)
 LEARNED_MARGIN = 0.1  # a model learned when its accuracy beats chance by 10 % of the way from chance to 1
+MIN_ITEMS = 10  # fewer explained items than this decide nothing about the explanation (see `verdict_row`)
 VERDICTS = ("yes", "no", "undecided", "n/a")
 
 
@@ -421,7 +423,10 @@ def verdict_row(b, seed: int = 0, delta: float = DELTA) -> dict:
     randomised model) on that metric above delta; faithful = CI of the deletion gain (twin as
     the removed state) above delta; sane = CI of (ρ between two trained seeds − ρ trained vs
     randomised) above delta; each yes / no / undecided, n/a when the model did not learn (sane
-    also n/a without a between-seeds reference, e.g. a single run on a pretrained embedding)."""
+    also n/a without a between-seeds reference, e.g. a single run on a pretrained embedding).
+    A row explaining fewer than `MIN_ITEMS` items is at most undecided on the explanation
+    verdicts: a bootstrap over a handful of items does not estimate its own spread (four equal
+    items give a zero-width interval although a fifth could differ)."""
     primary = PRIMARY[b.cue_type]
     learned = model_table([b], seed).iloc[0]
     scores = b.scores[b.scores.metric == primary] if len(b.scores) else b.scores
@@ -450,6 +455,8 @@ def verdict_row(b, seed: int = 0, delta: float = DELTA) -> dict:
         if len(between) else (np.nan,) * 3
     row.update(rho_form=b.relevance_form, rho_randomised=format_ci(*rho_rand), rho_between_seeds=format_ci(*rho_seeds),
                sane=three_way(gap[1], gap[2], delta) if len(randomised) and len(between) else "n/a")
+    if row["files"] < MIN_ITEMS:
+        row.update({column: "undecided" for column in ("located", "faithful", "sane") if row[column] in ("yes", "no")})
     if row["model_learned"] != "yes":
         row.update(located="n/a", faithful="n/a", sane="n/a")
     return row

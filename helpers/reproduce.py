@@ -715,8 +715,8 @@ def default_jobs(cores: int | None = None, memory_gb: float | None = None) -> in
 
 # Wall seconds of each default regeneration, measured on a 2-core machine (README): only used
 # to start the longest notebooks first when running several at once.
-LAST_WALL_S = {"faithfulness": 243, "smietanka2023": 193, "hjuler2025": 156, "dixit2024": 112,
-               "das2022": 55, "quickstart": 48, "nasr2025": 45}
+LAST_WALL_S = {"faithfulness": 361, "hjuler2025": 172, "smietanka2023": 150, "dixit2024": 123,
+               "das2022": 68, "nasr2025": 35, "quickstart": 17}
 
 
 def summary(results: list[Result]) -> pd.DataFrame:

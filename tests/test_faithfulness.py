@@ -255,6 +255,19 @@ def test_sanity_is_judged_against_the_between_seeds_reference_and_unlearned_rows
     assert fa.verdict_row(toy_benchmark(0.9, 0.5, cue_type="family"))["primary_metric"] == "rank score"
 
 
+def test_too_few_explained_items_decide_nothing_about_the_explanation():
+    """Four items (information increase: one per emotion) that all agree give a zero-width
+    bootstrap interval; below MIN_ITEMS the explanation verdicts stay undecided, while the
+    same effect on enough items is decided and the model's own verdict is unaffected."""
+    few = fa.verdict_row(toy_benchmark(trained=0.40, randomised=0.0, rho_random=0.1, rho_seeds=0.9, n=2, noise=0.0))
+    assert few["files"] == 4 < fa.MIN_ITEMS
+    assert few["score_minus_null"] == "0.40 [0.40, 0.40]"  # the degenerate interval the rule is for
+    assert (few["model_learned"], few["located"], few["sane"]) == ("yes", "undecided", "undecided")
+    enough = fa.verdict_row(toy_benchmark(trained=0.40, randomised=0.0, n=fa.MIN_ITEMS // 2, noise=0.0))
+    assert enough["files"] == fa.MIN_ITEMS and (enough["located"], enough["sane"]) == ("yes", "yes")
+    assert fa.verdict_row(toy_benchmark(0.4, 0.0, accuracy_correct=0.0, n=2))["located"] == "n/a"  # unlearned stays n/a
+
+
 def test_sanity_without_a_between_seeds_reference_is_na_not_undecided():
     """A single run (information increase on a pretrained embedding: no retraining by seed)
     has no reference for ρ, so `sane` is n/a while ρ against the randomised model is still reported."""
