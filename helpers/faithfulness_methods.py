@@ -719,7 +719,7 @@ def simplenet_gradcam_isolated(corpora: dict, seeds, epochs: int = 60, n_units: 
     seeds TensorFlow itself. Cached here too, so a warm run starts no process."""
     from .isolation import in_fresh_process
 
-    return in_fresh_process(simplenet_gradcam, corpora, [int(s) for s in seeds], epochs=epochs, n_units=n_units,
+    return in_fresh_process(simplenet_gradcam, corpora, seeds, epochs=epochs, n_units=n_units,
                             n_random=n_random, max_items=max_items, cascade=cascade, n_null=n_null)
 
 

@@ -108,7 +108,6 @@ device = "auto"  # where the torch models run: auto picks a CUDA GPU, then Apple
 scheduler = None  # per-file work: None runs local threads, "processes" local processes, or a Dask scheduler address like "tcp://host:8786"
 
 # %%
-from helpers import features  # noqa: F401  (openSMILE before TensorFlow, see CONTRIBUTING)
 from helpers.quiet import quiet_output
 
 quiet_output()  # before torch is imported: no library chatter in the stored outputs
